@@ -1,0 +1,27 @@
+package pgembed
+
+import "syscall"
+
+const supported = true
+
+func serverProcAttr(a *account) *syscall.SysProcAttr {
+	attr := &syscall.SysProcAttr{
+		// A Ctrl-C at the terminal is for alignbot, which stops postgres
+		// after its own shutdown.
+		Setpgid: true,
+		// If alignbot dies without calling Stop, the kernel asks postgres
+		// for a fast shutdown.
+		Pdeathsig: syscall.SIGINT,
+	}
+	if a != nil {
+		attr.Credential = a.credential()
+	}
+	return attr
+}
+
+func initdbProcAttr(a *account) *syscall.SysProcAttr {
+	if a == nil {
+		return nil
+	}
+	return &syscall.SysProcAttr{Credential: a.credential()}
+}

@@ -1,0 +1,253 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// JobState is where a job is in the queue.
+type JobState string
+
+// The states of a job.
+const (
+	JobPending   JobState = "pending"
+	JobDone      JobState = "done"
+	JobParked    JobState = "parked"
+	JobCancelled JobState = "cancelled"
+)
+
+// Job is an effect waiting to be carried out: a message to post, a nudge to
+// send, a deadline to check.
+type Job struct {
+	ID      int64           `db:"id"`
+	Key     string          `db:"key"`
+	Kind    string          `db:"kind"`
+	RoundID *int64          `db:"round_id"`
+	Payload json.RawMessage `db:"payload"`
+	State   JobState        `db:"state"`
+	// RunAt is when the job is due; while it is claimed, when its lease ends.
+	RunAt      time.Time       `db:"run_at"`
+	Attempts   int             `db:"attempts"`
+	LeaseToken string          `db:"lease_token"`
+	LeasedBy   string          `db:"leased_by"`
+	LastError  string          `db:"last_error"`
+	Result     json.RawMessage `db:"result"`
+	CreatedAt  time.Time       `db:"created_at"`
+}
+
+// NewJob is a job to enqueue. Key makes it idempotent: a job whose key is
+// already in the queue, in any state, is not enqueued again.
+type NewJob struct {
+	Key     string
+	Kind    string
+	RoundID int64 // 0 when the job belongs to no round
+	Payload any
+	RunAt   time.Time
+}
+
+const jobColumns = `id, key, kind, round_id, payload, state, run_at, attempts,
+	COALESCE(lease_token::text, '') AS lease_token, COALESCE(leased_by, '') AS leased_by,
+	last_error, COALESCE(result, 'null') AS result, created_at`
+
+// Enqueue adds jobs, skipping those whose key exists. It returns how many
+// were added.
+func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
+	added := 0
+	for _, j := range jobs {
+		payload, err := json.Marshal(j.Payload)
+		if err != nil {
+			return added, fmt.Errorf("enqueue %s: %w", j.Key, err)
+		}
+		var roundID *int64
+		if j.RoundID != 0 {
+			roundID = &j.RoundID
+		}
+		res, err := s.q.ExecContext(ctx, `INSERT INTO jobs (key, kind, round_id, payload, run_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
+			j.Key, j.Kind, roundID, payload, j.RunAt)
+		if err != nil {
+			return added, fmt.Errorf("enqueue %s: %w", j.Key, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return added, fmt.Errorf("enqueue %s: %w", j.Key, err)
+		}
+		added += int(n)
+	}
+	return added, nil
+}
+
+// ClaimJobs leases up to limit due jobs to worker until now+lease. Jobs locked
+// by a concurrent claim are skipped, not waited for, so no job is claimed
+// twice; a job whose lease ends without completion is due again.
+func (s *Storage) ClaimJobs(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]Job, error) {
+	var jobs []Job
+	err := s.q.SelectContext(ctx, &jobs, `
+		WITH due AS (
+			SELECT id AS due_id FROM jobs
+			WHERE state = 'pending' AND run_at <= $1
+			ORDER BY run_at, id
+			LIMIT $4
+			FOR UPDATE SKIP LOCKED
+		)
+		UPDATE jobs j SET run_at = $3, lease_token = gen_random_uuid(), leased_by = $2,
+			attempts = j.attempts + 1, updated_at = $1
+		FROM due WHERE j.id = due.due_id
+		RETURNING `+jobColumns,
+		now, worker, now.Add(lease), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim jobs: %w", err)
+	}
+	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
+	return jobs, nil
+}
+
+// ClaimJobsQuery is the statement ClaimJobs runs, for EXPLAIN in benchmarks.
+const ClaimJobsQuery = `SELECT id FROM jobs WHERE state = 'pending' AND run_at <= $1
+	ORDER BY run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+
+// CompleteJob marks a claimed job done and keeps its result (a message ts,
+// say). ErrLeaseLost means the lease ended and another worker owns the job.
+func (s *Storage) CompleteJob(ctx context.Context, j Job, result any, now time.Time) error {
+	body, err := json.Marshal(result)
+	if err != nil {
+		return fmt.Errorf("complete job %s: %w", j.Key, err)
+	}
+	return s.finishJob(ctx, j, `state = 'done', result = $4, last_error = ''`, now, body)
+}
+
+// RetryJob releases a claimed job to run again at runAt, recording why it
+// failed.
+func (s *Storage) RetryJob(ctx context.Context, j Job, runAt time.Time, reason string, now time.Time) error {
+	return s.finishJob(ctx, j, `run_at = $4, last_error = $5`, now, runAt, reason)
+}
+
+// DeferJob releases a claimed job to run at runAt without counting the claim
+// as an attempt: nothing failed, it was not yet time (outside the recipient's
+// working hours, say).
+func (s *Storage) DeferJob(ctx context.Context, j Job, runAt time.Time, now time.Time) error {
+	return s.finishJob(ctx, j, `run_at = $4, attempts = attempts - 1`, now, runAt)
+}
+
+// ParkJob stops retrying a claimed job; it stays in the table with its last
+// error for an operator to look at.
+func (s *Storage) ParkJob(ctx context.Context, j Job, reason string, now time.Time) error {
+	return s.finishJob(ctx, j, `state = 'parked', last_error = $4`, now, reason)
+}
+
+// DropJob ends a claimed job that has become pointless (its round was
+// cancelled, its respondent submitted).
+func (s *Storage) DropJob(ctx context.Context, j Job, now time.Time) error {
+	return s.finishJob(ctx, j, `state = 'cancelled'`, now)
+}
+
+// finishJob applies set to the claimed job if the caller still holds its
+// lease. set may use $4 onwards for args.
+func (s *Storage) finishJob(ctx context.Context, j Job, set string, now time.Time, args ...any) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE jobs SET `+set+`, lease_token = NULL, updated_at = $2
+		WHERE id = $1 AND state = 'pending' AND lease_token::text = $3`,
+		append([]any{j.ID, now, j.LeaseToken}, args...)...)
+	if err != nil {
+		return fmt.Errorf("finish job %s: %w", j.Key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("finish job %s: %w", j.Key, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("finish job %s: %w", j.Key, ErrLeaseLost)
+	}
+	return nil
+}
+
+// Job returns the job with the given key.
+func (s *Storage) Job(ctx context.Context, key string) (Job, error) {
+	var j Job
+	err := s.q.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE key = $1`, key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Job{}, ErrNotFound
+	}
+	if err != nil {
+		return Job{}, fmt.Errorf("job %s: %w", key, err)
+	}
+	return j, nil
+}
+
+// Jobs returns the jobs of a round, oldest first.
+func (s *Storage) Jobs(ctx context.Context, roundID int64) ([]Job, error) {
+	var jobs []Job
+	err := s.q.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE round_id = $1 ORDER BY id`, roundID)
+	if err != nil {
+		return nil, fmt.Errorf("jobs of round %d: %w", roundID, err)
+	}
+	return jobs, nil
+}
+
+// CancelJobs cancels the round's pending jobs of the given kinds (every kind
+// when none is given) and returns how many it cancelled. A job being run right
+// now is cancelled too; its worker's completion then finds the lease gone.
+func (s *Storage) CancelJobs(ctx context.Context, roundID int64, kinds ...string) (int, error) {
+	res, err := s.q.ExecContext(ctx, `UPDATE jobs SET state = 'cancelled', lease_token = NULL, updated_at = now()
+		WHERE round_id = $1 AND state = 'pending' AND (COALESCE(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))`,
+		roundID, pq.Array(kinds))
+	if err != nil {
+		return 0, fmt.Errorf("cancel jobs of round %d: %w", roundID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("cancel jobs of round %d: %w", roundID, err)
+	}
+	return int(n), nil
+}
+
+// CancelJob cancels the pending job with the given key, if any.
+func (s *Storage) CancelJob(ctx context.Context, key string) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE jobs SET state = 'cancelled', lease_token = NULL, updated_at = now()
+		WHERE key = $1 AND state = 'pending'`, key)
+	if err != nil {
+		return fmt.Errorf("cancel job %s: %w", key, err)
+	}
+	return nil
+}
+
+// NextJobAt returns when the earliest pending job is due, and false when the
+// queue is empty.
+func (s *Storage) NextJobAt(ctx context.Context) (time.Time, bool, error) {
+	var at *time.Time
+	if err := s.q.GetContext(ctx, &at, `SELECT min(run_at) FROM jobs WHERE state = 'pending'`); err != nil {
+		return time.Time{}, false, fmt.Errorf("next job: %w", err)
+	}
+	if at == nil {
+		return time.Time{}, false, nil
+	}
+	return *at, true, nil
+}
+
+// JobCounts returns how many jobs are in each state, for metrics.
+func (s *Storage) JobCounts(ctx context.Context) (map[JobState]int, error) {
+	rows, err := s.q.QueryxContext(ctx, `SELECT state, count(*) FROM jobs GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("job counts: %w", err)
+	}
+	defer rows.Close()
+	counts := map[JobState]int{}
+	for rows.Next() {
+		var state JobState
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("job counts: %w", err)
+		}
+		counts[state] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("job counts: %w", err)
+	}
+	return counts, nil
+}
