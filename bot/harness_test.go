@@ -1,0 +1,464 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alignbot/alignbot/internal/config"
+	"github.com/alignbot/alignbot/internal/slackfake"
+	"github.com/alignbot/alignbot/internal/testdb"
+	"github.com/alignbot/alignbot/scoring"
+	"github.com/alignbot/alignbot/storage"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// t0 is a Monday morning in New York and afternoon in Berlin.
+var t0 = time.Date(2026, 11, 2, 14, 0, 0, 0, time.UTC)
+
+// The simulated workspace.
+const (
+	fac     = "UFACIL01" // facilitator, New York
+	mkt     = "UMARIA01" // marketing lead, Berlin
+	sales   = "USAMUE01" // sales lead, New York
+	obs     = "UOLGA001" // RevOps observer, London
+	owner   = "UOWEN001" // an action owner, Sydney
+	admin   = "UADMIN01"
+	botUser = "UBOTTY01" // another app's bot
+	gone    = "UGONE001" // deactivated
+	revenue = "CREVENUE"
+	quiet   = "CQUIET01" // the bot is not a member
+	secret  = "CSECRET1" // private, the bot is not a member
+)
+
+// fakeClock is the bot's time in tests: it only moves when told to.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// harness is one workspace: a fake Slack, a fresh database, a clock, and as
+// many bot replicas as a test starts.
+type harness struct {
+	t     *testing.T
+	slack *slackfake.Server
+	dbURL string
+	store *storage.Storage
+	clock *fakeClock
+	cfg   config.Config
+	logs  *syncBuffer
+	bots  []*replica
+}
+
+type replica struct {
+	bot    *Bot
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type harnessOption func(*harness)
+
+func withConfig(edit func(*config.Config)) harnessOption {
+	return func(h *harness) { edit(&h.cfg) }
+}
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	return newHarnessWith(t, nil, opts...)
+}
+
+func newHarnessWith(t *testing.T, fakeOpts []slackfake.Option, opts ...harnessOption) *harness {
+	t.Helper()
+	h := &harness{t: t, clock: &fakeClock{now: t0}, logs: &syncBuffer{}}
+	h.slack = slackfake.Start(t, fakeOpts...)
+	for _, u := range []slackfake.User{
+		{ID: fac, Name: "fiona", RealName: "Fiona Facil", TZ: "America/New_York", TZOffset: -18000},
+		{ID: mkt, Name: "maria", RealName: "Maria Marketing", TZ: "Europe/Berlin", TZOffset: 3600},
+		{ID: sales, Name: "samuel", RealName: "Samuel Sales", TZ: "America/New_York", TZOffset: -18000},
+		{ID: obs, Name: "olga", RealName: "Olga Ops", TZ: "Europe/London"},
+		{ID: owner, Name: "owen", RealName: "Owen Owner", TZ: "Australia/Sydney", TZOffset: 39600},
+		{ID: admin, Name: "ada", RealName: "Ada Admin", TZ: "UTC", IsAdmin: true},
+		{ID: botUser, Name: "otherbot", IsBot: true},
+		{ID: gone, Name: "gone", Deleted: true},
+	} {
+		h.slack.AddUser(u)
+	}
+	everyone := []string{fac, mkt, sales, obs, owner, admin}
+	h.slack.AddChannel(slackfake.Channel{ID: revenue, Name: "revenue", Members: everyone, BotMember: true})
+	h.slack.AddChannel(slackfake.Channel{ID: quiet, Name: "quiet", Members: everyone})
+	h.slack.AddChannel(slackfake.Channel{ID: secret, Name: "secret", Private: true, Members: everyone})
+
+	wh, _ := config.ParseWorkingHours("")
+	h.cfg = config.Config{
+		BotToken:         config.Secret(h.slack.BotToken()),
+		AppToken:         config.Secret(h.slack.AppToken()),
+		APIURL:           h.slack.URL(),
+		Deadline:         168 * time.Hour,
+		NudgeAfter:       48 * time.Hour,
+		ActionDue:        720 * time.Hour,
+		ActionNudgeEvery: 168 * time.Hour,
+		RerunAfter:       2160 * time.Hour,
+		WorkingHours:     wh,
+	}
+	for _, o := range opts {
+		o(h)
+	}
+	h.dbURL = testdb.New(t)
+	h.store = h.openStore()
+	t.Cleanup(func() {
+		h.stopAll()
+		if t.Failed() || os.Getenv("ALIGNBOT_TEST_LOGS") != "" {
+			t.Logf("bot logs:\n%s", h.logs.String())
+		}
+	})
+	return h
+}
+
+func (h *harness) openStore() *storage.Storage {
+	h.t.Helper()
+	ctx := context.Background()
+	s, err := storage.Open(ctx, h.dbURL)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx, nil); err != nil {
+		h.t.Fatal(err)
+	}
+	return s
+}
+
+// fastPace keeps tests quick; the benchmark uses Slack's pace.
+var fastPace = Pace{PerChannel: 200, PerChannelBurst: 50, Workspace: 2000, WorkspaceBurst: 200}
+
+type botOption func(*Options)
+
+// startBot starts a replica with its own connection pool and waits until it
+// is connected to the fake's Socket Mode.
+func (h *harness) startBot(opts ...botOption) *replica {
+	h.t.Helper()
+	o := Options{
+		Config:    h.cfg,
+		Store:     h.openStore(),
+		Logger:    slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Clock:     h.clock,
+		Pace:      fastPace,
+		WorkerID:  fmt.Sprintf("replica-%d", len(h.bots)+1),
+		PollEvery: 50 * time.Millisecond,
+		Lease:     30 * time.Second,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	b, err := New(o)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &replica{bot: b, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- b.Run(ctx) }()
+	h.bots = append(h.bots, r)
+	h.waitFor("replica connected", func() bool { return h.slack.Connections() >= h.liveBots() })
+	return r
+}
+
+func (h *harness) liveBots() int {
+	n := 0
+	for _, r := range h.bots {
+		if r.cancel != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// stop shuts a replica down and waits for it.
+func (h *harness) stop(r *replica) {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	select {
+	case err := <-r.done:
+		if err != nil {
+			h.t.Errorf("bot stopped with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		h.t.Error("bot did not stop within 30s")
+	}
+}
+
+func (h *harness) stopAll() {
+	for _, r := range h.bots {
+		h.stop(r)
+	}
+}
+
+// advance moves the clock and wakes every replica's job runner.
+func (h *harness) advance(d time.Duration) {
+	h.clock.Set(h.clock.Now().Add(d))
+	h.wake()
+}
+
+func (h *harness) wake() {
+	for _, r := range h.bots {
+		r.bot.Wake()
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a deadline.
+// cond is re-evaluated on every change in the fake Slack, and at least every
+// 50ms for changes that happen only in the database.
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				h.wake()
+			}
+		}
+	}()
+	for {
+		wctx, wcancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		err := h.slack.WaitFor(wctx, cond)
+		wcancel()
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// command types /alignment text as user in channel and waits for the ack.
+func (h *harness) command(user, channel, text string) string {
+	h.t.Helper()
+	id, err := h.slack.SlashCommand(user, channel, text)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.waitAck(id)
+	return id
+}
+
+func (h *harness) waitAck(envelopeID string) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := h.slack.WaitAck(ctx, envelopeID); err != nil {
+		h.t.Fatalf("no ack for %s: %v", envelopeID, err)
+	}
+}
+
+// ephemerals returns the texts only user was shown, oldest first.
+func (h *harness) ephemerals(user string) []string {
+	var out []string
+	for _, m := range h.slack.Ephemerals(user) {
+		out = append(out, m.VisibleText())
+	}
+	return out
+}
+
+// waitEphemeral waits for user's nth ephemeral (1-based) and returns it.
+func (h *harness) waitEphemeral(user string, n int) string {
+	h.t.Helper()
+	h.waitFor(fmt.Sprintf("ephemeral #%d for %s", n, user), func() bool { return len(h.ephemerals(user)) >= n })
+	return h.ephemerals(user)[n-1]
+}
+
+// startRound starts a round with the given people by slash command.
+func (h *harness) startRound(people ...string) {
+	h.t.Helper()
+	var mentions []string
+	for _, p := range people {
+		mentions = append(mentions, h.slack.MentionUser(p))
+	}
+	before := len(h.ephemerals(fac))
+	h.command(fac, revenue, "start "+strings.Join(mentions, " "))
+	if got := h.waitEphemeral(fac, before+1); !strings.Contains(got, "Started round") {
+		h.t.Fatalf("start: %s", got)
+	}
+}
+
+// questionnaire waits for user's questionnaire DM and returns its latest
+// version.
+func (h *harness) questionnaire(user string) slackfake.Message {
+	h.t.Helper()
+	var msg slackfake.Message
+	h.waitFor("questionnaire for "+user, func() bool {
+		for _, m := range h.slack.DMs(user) {
+			if strings.HasPrefix(m.VisibleText(), scoring.AlignmentMaturity.Name+" · ") {
+				msg = m
+				return true
+			}
+		}
+		return false
+	})
+	return msg
+}
+
+// current returns the latest version of a message.
+func (h *harness) current(m slackfake.Message) slackfake.Message {
+	got, ok := h.slack.Message(m.Channel, m.TS)
+	if !ok {
+		h.t.Fatalf("message %s/%s is gone", m.Channel, m.TS)
+	}
+	return got
+}
+
+// answer clicks score on question q of user's questionnaire and waits until
+// the card shows it.
+func (h *harness) answer(user, q string, score int) {
+	h.t.Helper()
+	msg := h.questionnaire(user)
+	if _, err := h.slack.ClickButton(user, msg, q, fmt.Sprint(score)); err != nil {
+		h.t.Fatalf("click %s %d: %v", q, score, err)
+	}
+	want := regexp.MustCompile(fmt.Sprintf(`\b%s\b[^\n]*\n[^\n]*\nYour answer: \*%d\*`, q, score))
+	h.waitFor(fmt.Sprintf("%s's %s card to show %d", user, q, score), func() bool {
+		return want.MatchString(sectionTexts(h.current(msg)))
+	})
+}
+
+// answerAll answers every question, Q1 first.
+func (h *harness) answerAll(user string, scores []int) {
+	h.t.Helper()
+	for i, s := range scores {
+		h.answer(user, fmt.Sprintf("Q%d", i+1), s)
+	}
+}
+
+// submit clicks Submit and waits for the card to say submitted.
+func (h *harness) submit(user string) {
+	h.t.Helper()
+	msg := h.questionnaire(user)
+	if _, err := h.slack.ClickButton(user, msg, "", "Submit"); err != nil {
+		h.t.Fatal(err)
+	}
+	h.waitFor(user+"'s card to be submitted", func() bool {
+		return strings.Contains(h.current(msg).VisibleText(), "submitted")
+	})
+}
+
+// sectionTexts returns the mrkdwn text of every section of a message.
+func sectionTexts(m slackfake.Message) string {
+	var blocks []struct {
+		Type string `json:"type"`
+		Text struct {
+			Text string `json:"text"`
+		} `json:"text"`
+	}
+	_ = json.Unmarshal(m.Blocks, &blocks)
+	var out []string
+	for _, b := range blocks {
+		if b.Type == "section" {
+			out = append(out, b.Text.Text)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// channelMessages returns the messages the bot posted in a channel's main
+// timeline (no thread replies).
+func (h *harness) channelMessages(channel string) []slackfake.Message {
+	var out []slackfake.Message
+	for _, m := range h.slack.Messages(channel) {
+		if !m.Ephemeral && (m.ThreadTS == "" || m.ThreadTS == m.TS) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// findMessage returns the first main-timeline message in channel whose text
+// contains s.
+func (h *harness) findMessage(channel, s string) (slackfake.Message, bool) {
+	for _, m := range h.channelMessages(channel) {
+		if strings.Contains(m.VisibleText(), s) {
+			return m, true
+		}
+	}
+	return slackfake.Message{}, false
+}
+
+func (h *harness) waitMessage(channel, s string) slackfake.Message {
+	h.t.Helper()
+	var msg slackfake.Message
+	h.waitFor(fmt.Sprintf("a message in %s containing %q", channel, s), func() bool {
+		var ok bool
+		msg, ok = h.findMessage(channel, s)
+		return ok
+	})
+	return msg
+}
+
+// countMessages counts main-timeline messages containing s.
+func (h *harness) countMessages(channel, s string) int {
+	n := 0
+	for _, m := range h.channelMessages(channel) {
+		if strings.Contains(m.VisibleText(), s) {
+			n++
+		}
+	}
+	return n
+}
+
+// idle waits until no job is due or running, so a test can assert that
+// something did not happen.
+func (h *harness) idle() {
+	h.t.Helper()
+	ctx := context.Background()
+	h.waitFor("the job queue to drain", func() bool {
+		var n int
+		err := h.store.DB().GetContext(ctx, &n, `SELECT count(*) FROM jobs WHERE state = 'pending' AND (run_at <= $1 OR lease_token IS NOT NULL)`, h.clock.Now())
+		return err == nil && n == 0
+	})
+}
