@@ -86,6 +86,9 @@ func parseCommand(text string) (command, error) {
 
 func parseStart(args []string) (command, error) {
 	c := command{name: "start"}
+	if len(args) == 0 {
+		return c, nil // the form
+	}
 	for _, a := range args {
 		switch {
 		case userMention.MatchString(a):

@@ -95,9 +95,11 @@ func (b *Bot) startRound(ctx context.Context, req startRequest) (storage.Round, 
 type answerRequest struct {
 	DeliveryID string
 	RoundID    int64
-	UserID     string
-	Question   string
-	Score      int
+	// Role is the role of the card clicked: it must be the clicker's.
+	Role     scoring.Role
+	UserID   string
+	Question string
+	Score    int
 }
 
 // answer records a score and returns the respondent's questionnaire as it
@@ -113,7 +115,7 @@ func (b *Bot) answer(ctx context.Context, req answerRequest) (Questionnaire, sto
 		if err := remember(ctx, tx, req.DeliveryID, now); err != nil {
 			return err
 		}
-		answers, err := tx.RecordAnswer(ctx, req.RoundID, req.UserID, req.Question, req.Score, now)
+		answers, err := tx.RecordAnswer(ctx, req.RoundID, req.Role, req.UserID, req.Question, req.Score, now)
 		if err != nil {
 			return err
 		}

@@ -311,38 +311,35 @@ func (b *Bot) handleBlockActions(ctx context.Context, envelopeID string, cb slac
 	}
 }
 
-// parseAnswerClick reads round, question and score from a card's button and
-// refuses anything our cards could not have sent.
-func (b *Bot) parseAnswerClick(a *slack.BlockAction) (roundID int64, question string, score int, err error) {
-	rest, ok := strings.CutPrefix(a.BlockID, blockAnswerPrefix)
-	if !ok {
-		return 0, "", 0, errTampered
+// parseAnswerClick reads round, role, question and score from a card's
+// button and refuses anything our cards could not have sent.
+func (b *Bot) parseAnswerClick(a *slack.BlockAction) (roundID int64, role scoring.Role, question string, score int, err error) {
+	parts := strings.Split(strings.TrimPrefix(a.BlockID, blockAnswerPrefix), ":")
+	if !strings.HasPrefix(a.BlockID, blockAnswerPrefix) || len(parts) != 3 {
+		return 0, "", "", 0, errTampered
 	}
-	roundPart, question, ok := strings.Cut(rest, ":")
-	if !ok {
-		return 0, "", 0, errTampered
-	}
-	if roundID, err = parseRoundID(roundPart); err != nil {
-		return 0, "", 0, errTampered
+	role, question = scoring.Role(parts[1]), parts[2]
+	if roundID, err = parseRoundID(parts[0]); err != nil || !role.Valid() {
+		return 0, "", "", 0, errTampered
 	}
 	score, err = strconv.Atoi(a.Value)
 	if err != nil || a.ActionID != fmt.Sprintf("%s_%d", actionAnswer, score) {
-		return 0, "", 0, errTampered
+		return 0, "", "", 0, errTampered
 	}
 	if b.in.CheckScore(question, score) != nil {
-		return 0, "", 0, errTampered
+		return 0, "", "", 0, errTampered
 	}
-	return roundID, question, score, nil
+	return roundID, role, question, score, nil
 }
 
 func (b *Bot) clickAnswer(ctx context.Context, envelopeID string, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
-	roundID, question, score, err := b.parseAnswerClick(a)
+	roundID, role, question, score, err := b.parseAnswerClick(a)
 	if err != nil {
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return
 	}
 	log = log.With(slog.Int64("round_id", roundID))
-	q, who, err := b.answer(ctx, answerRequest{DeliveryID: envelopeID, RoundID: roundID, UserID: cb.User.ID, Question: question, Score: score})
+	q, who, err := b.answer(ctx, answerRequest{DeliveryID: envelopeID, RoundID: roundID, Role: role, UserID: cb.User.ID, Question: question, Score: score})
 	if err != nil {
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return

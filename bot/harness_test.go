@@ -197,6 +197,9 @@ func (h *harness) startBot(opts ...botOption) *replica {
 	r := &replica{bot: b, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- b.Run(ctx) }()
 	h.bots = append(h.bots, r)
+	// Registered after the replica's store, so it runs before the store
+	// closes.
+	h.t.Cleanup(func() { h.stop(r) })
 	h.waitFor("replica connected", func() bool { return h.slack.Connections() >= h.liveBots() })
 	return r
 }
@@ -384,7 +387,7 @@ func (h *harness) submit(user string) {
 		h.t.Fatal(err)
 	}
 	h.waitFor(user+"'s card to be submitted", func() bool {
-		return strings.Contains(h.current(msg).VisibleText(), "submitted")
+		return strings.Contains(h.current(msg).VisibleText(), "· submitted")
 	})
 }
 

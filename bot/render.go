@@ -123,7 +123,7 @@ func renderQuestionnaire(q Questionnaire) Message {
 		contextBlock("progress", progressText(answered, total)),
 	}
 	for _, question := range in.Questions {
-		blocks = append(blocks, questionCard(q.Round.ID, question, q.Answers)...)
+		blocks = append(blocks, questionCard(q.Round.ID, q.Role, question, q.Answers)...)
 	}
 	blocks = append(blocks, submitBlocks(q.Round.ID, in, q.Answers)...)
 	return Message{
@@ -136,7 +136,7 @@ func progressText(answered, total int) string {
 	return fmt.Sprintf("*%d of %d answered*", answered, total)
 }
 
-func questionCard(roundID int64, q scoring.Question, answers scoring.Answers) []slack.Block {
+func questionCard(roundID int64, role scoring.Role, q scoring.Question, answers scoring.Answers) []slack.Block {
 	text := fmt.Sprintf("*%s · %s*\n%s", q.ID, q.Topic, q.Prompt)
 	score, answered := answers[q.ID]
 	if answered {
@@ -159,7 +159,7 @@ func questionCard(roundID int64, q scoring.Question, answers scoring.Answers) []
 	return []slack.Block{
 		section("q:"+q.ID, text),
 		contextBlock("c:"+q.ID, strings.Join(criteria, "\n")),
-		slack.NewActionBlock(fmt.Sprintf("%s%d:%s", blockAnswerPrefix, roundID, q.ID), buttons...),
+		slack.NewActionBlock(fmt.Sprintf("%s%d:%s:%s", blockAnswerPrefix, roundID, role, q.ID), buttons...),
 	}
 }
 

@@ -79,19 +79,20 @@ func (s *Storage) SetQuestionnaire(ctx context.Context, roundID int64, role scor
 	return nil
 }
 
-// RecordAnswer stores the user's score for a question of the round, replacing
-// an earlier one, and returns all of the respondent's answers. Recording the
-// same answer twice changes nothing. It refuses with ErrNotRespondent,
-// ErrSubmitted or ErrNotCollecting; the score's range is checked by the
-// database as well as by the caller.
-func (s *Storage) RecordAnswer(ctx context.Context, roundID int64, userID, questionID string, score int, now time.Time) (scoring.Answers, error) {
+// RecordAnswer stores the score of the user, who must hold role in the round,
+// for a question, replacing an earlier one, and returns all of the
+// respondent's answers. Recording the same answer twice changes nothing. It
+// refuses with ErrNotRespondent, ErrSubmitted or ErrNotCollecting; the
+// score's range is checked by the database as well as by the caller.
+func (s *Storage) RecordAnswer(ctx context.Context, roundID int64, role scoring.Role, userID, questionID string, score int, now time.Time) (scoring.Answers, error) {
 	// One statement: the respondent row is share-locked, so a concurrent
 	// submit either happens first (and this finds nothing to update) or
 	// waits for this answer.
 	rows, err := s.q.QueryxContext(ctx, `
 		WITH target AS (
 			SELECT p.round_id, p.role FROM respondents p JOIN rounds r ON r.id = p.round_id
-			WHERE p.round_id = $1 AND p.user_id = $2 AND p.submitted_at IS NULL AND r.state = 'collecting'
+			WHERE p.round_id = $1 AND p.user_id = $2 AND p.role = $6 AND p.submitted_at IS NULL
+			  AND r.state = 'collecting'
 			FOR SHARE OF p
 		), upsert AS (
 			INSERT INTO answers (round_id, role, question_id, score, answered_at)
@@ -104,7 +105,7 @@ func (s *Storage) RecordAnswer(ctx context.Context, roundID int64, userID, quest
 		UNION ALL
 		SELECT a.question_id, a.score FROM answers a JOIN upsert u ON a.role = u.role
 		WHERE a.round_id = $1 AND a.question_id <> $3`,
-		roundID, userID, questionID, score, now)
+		roundID, userID, questionID, score, now, role)
 	if err != nil {
 		return nil, fmt.Errorf("record answer in round %d: %w", roundID, err)
 	}
@@ -113,13 +114,13 @@ func (s *Storage) RecordAnswer(ctx context.Context, roundID int64, userID, quest
 		return nil, fmt.Errorf("record answer in round %d: %w", roundID, err)
 	}
 	if len(answers) == 0 {
-		return nil, s.whyNotAnswering(ctx, roundID, userID)
+		return nil, s.whyNotAnswering(ctx, roundID, role, userID)
 	}
 	return answers, nil
 }
 
 // whyNotAnswering explains why a user may not change answers in a round.
-func (s *Storage) whyNotAnswering(ctx context.Context, roundID int64, userID string) error {
+func (s *Storage) whyNotAnswering(ctx context.Context, roundID int64, role scoring.Role, userID string) error {
 	round, err := s.Round(ctx, roundID)
 	if err != nil {
 		return err
@@ -127,6 +128,9 @@ func (s *Storage) whyNotAnswering(ctx context.Context, roundID int64, userID str
 	r, err := s.RespondentByUser(ctx, roundID, userID)
 	if err != nil {
 		return err
+	}
+	if r.Role != role {
+		return ErrNotRespondent
 	}
 	if round.State != Collecting {
 		return ErrNotCollecting

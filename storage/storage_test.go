@@ -63,10 +63,12 @@ func startRound(t *testing.T, s *storage.Storage, channel string, people map[sco
 
 var trio = map[scoring.Role]string{scoring.Marketing: "UMKT", scoring.Sales: "USAL", scoring.Observer: "UOBS"}
 
+var roleOf = map[string]scoring.Role{"UMKT": scoring.Marketing, "USAL": scoring.Sales, "UOBS": scoring.Observer}
+
 func answerAll(t *testing.T, s *storage.Storage, roundID int64, user string, score int) {
 	t.Helper()
 	for _, id := range questionIDs {
-		if _, err := s.RecordAnswer(context.Background(), roundID, user, id, score, t0); err != nil {
+		if _, err := s.RecordAnswer(context.Background(), roundID, roleOf[user], user, id, score, t0); err != nil {
 			t.Fatalf("RecordAnswer %s %s: %v", user, id, err)
 		}
 	}
@@ -214,19 +216,19 @@ func TestRecordAnswer(t *testing.T) {
 	ctx := context.Background()
 	r := startRound(t, s, "C1", trio)
 
-	got, err := s.RecordAnswer(ctx, r.ID, "UMKT", "Q1", 2, t0)
+	got, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q1", 2, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(scoring.Answers{"Q1": 2}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, "UMKT", "Q4", 0, t0); err != nil {
+	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q4", 0, t0); err != nil {
 		t.Fatal(err)
 	}
 	// Changing an answer and repeating a click both leave one answer per question.
 	for range 2 {
-		got, err = s.RecordAnswer(ctx, r.ID, "UMKT", "Q1", 1, t0)
+		got, err = s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q1", 1, t0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +237,7 @@ func TestRecordAnswer(t *testing.T) {
 		t.Errorf("after change (-want +got):\n%s", diff)
 	}
 	// Another respondent's answers are theirs alone.
-	other, err := s.RecordAnswer(ctx, r.ID, "USAL", "Q1", 0, t0)
+	other, err := s.RecordAnswer(ctx, r.ID, scoring.Sales, "USAL", "Q1", 0, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,10 +249,13 @@ func TestRecordAnswer(t *testing.T) {
 		t.Errorf("Answered: got %d, %v; want 2", resp.Answered, err)
 	}
 
-	if _, err := s.RecordAnswer(ctx, r.ID, "USTRANGER", "Q1", 1, t0); !errors.Is(err, storage.ErrNotRespondent) {
+	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Observer, "USTRANGER", "Q1", 1, t0); !errors.Is(err, storage.ErrNotRespondent) {
 		t.Errorf("stranger: got %v, want ErrNotRespondent", err)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, "UMKT", "Q2", 3, t0); err == nil {
+	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "USAL", "Q1", 1, t0); !errors.Is(err, storage.ErrNotRespondent) {
+		t.Errorf("another respondent's role: got %v, want ErrNotRespondent", err)
+	}
+	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q2", 3, t0); err == nil {
 		t.Error("score 3: got nil error")
 	}
 
@@ -258,7 +263,7 @@ func TestRecordAnswer(t *testing.T) {
 	if _, err := s.Submit(ctx, r.ID, "UMKT", questionIDs, t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, "UMKT", "Q1", 0, t0); !errors.Is(err, storage.ErrSubmitted) {
+	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q1", 0, t0); !errors.Is(err, storage.ErrSubmitted) {
 		t.Errorf("after submit: got %v, want ErrSubmitted", err)
 	}
 	locked, err := s.Answers(ctx, r.ID, scoring.Marketing)
@@ -269,7 +274,7 @@ func TestRecordAnswer(t *testing.T) {
 	if ok, err := s.CancelRound(ctx, r.ID, "UFAC", t0); err != nil || !ok {
 		t.Fatalf("CancelRound: %v %v", ok, err)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, "USAL", "Q2", 1, t0); !errors.Is(err, storage.ErrNotCollecting) {
+	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Sales, "USAL", "Q2", 1, t0); !errors.Is(err, storage.ErrNotCollecting) {
 		t.Errorf("cancelled round: got %v, want ErrNotCollecting", err)
 	}
 }
@@ -280,7 +285,7 @@ func TestSubmit(t *testing.T) {
 	r := startRound(t, s, "C1", map[scoring.Role]string{scoring.Marketing: "UMKT", scoring.Sales: "USAL"})
 
 	for _, id := range []string{"Q1", "Q2", "Q3", "Q5", "Q6", "Q7", "Q8", "Q9"} {
-		if _, err := s.RecordAnswer(ctx, r.ID, "UMKT", id, 1, t0); err != nil {
+		if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", id, 1, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -291,10 +296,10 @@ func TestSubmit(t *testing.T) {
 	if diff := cmp.Diff([]string{"Q4", "Q10"}, res.Unanswered); diff != "" {
 		t.Errorf("unanswered (-want +got):\n%s", diff)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, "UMKT", "Q4", 1, t0); err != nil {
+	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q4", 1, t0); err != nil {
 		t.Fatalf("answers must stay open after a refused submit: %v", err)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, "UMKT", "Q10", 1, t0); err != nil {
+	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q10", 1, t0); err != nil {
 		t.Fatal(err)
 	}
 
@@ -325,7 +330,7 @@ func TestRaceToTheReveal(t *testing.T) {
 	r := startRound(t, s, "C1", trio)
 	for user := range map[string]bool{"UMKT": true, "USAL": true, "UOBS": true} {
 		for _, id := range questionIDs[:9] {
-			if _, err := s.RecordAnswer(ctx, r.ID, user, id, 1, t0); err != nil {
+			if _, err := s.RecordAnswer(ctx, r.ID, roleOf[user], user, id, 1, t0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -343,7 +348,7 @@ func TestRaceToTheReveal(t *testing.T) {
 			<-start
 			// The last answer may be refused when another goroutine
 			// already submitted for this user; that is the point.
-			if _, err := s.RecordAnswer(ctx, r.ID, user, "Q10", 2, t0); err != nil && !errors.Is(err, storage.ErrSubmitted) && !errors.Is(err, storage.ErrNotCollecting) {
+			if _, err := s.RecordAnswer(ctx, r.ID, roleOf[user], user, "Q10", 2, t0); err != nil && !errors.Is(err, storage.ErrSubmitted) && !errors.Is(err, storage.ErrNotCollecting) {
 				errs <- err
 				return
 			}
