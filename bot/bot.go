@@ -49,6 +49,9 @@ type Options struct {
 	MaxAttempts int
 	// HTTPClient is used for Slack calls and response_url posts.
 	HTTPClient *http.Client
+	// NoJobRunner makes this replica serve Socket Mode only; other replicas
+	// run the jobs it enqueues.
+	NoJobRunner bool
 }
 
 // Bot is one replica of alignbot.
@@ -65,6 +68,7 @@ type Bot struct {
 	pollEvery  time.Duration
 	lease      time.Duration
 	maxTries   int
+	noJobs     bool
 
 	botUserID string
 	teamID    string
@@ -91,6 +95,7 @@ func New(opts Options) (*Bot, error) {
 		pollEvery:  opts.PollEvery,
 		lease:      opts.Lease,
 		maxTries:   opts.MaxAttempts,
+		noJobs:     opts.NoJobRunner,
 		wake:       make(chan struct{}, 1),
 	}
 	if b.log == nil {
@@ -157,7 +162,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
-		b.runJobs(runCtx)
+		if !b.noJobs {
+			b.runJobs(runCtx)
+		}
 	}()
 	b.serveEvents(runCtx, socket)
 	wg.Wait()

@@ -113,8 +113,13 @@ func (b *Bot) runThreadNote(ctx context.Context, j storage.Job, p jobPayload) (a
 	return postResult{Channel: round.ChannelID, TS: ts}, nil
 }
 
-// changeKey distinguishes successive changes of the same thing in job keys.
-func changeKey(now time.Time) string { return strconv.FormatInt(now.UnixNano(), 36) }
+// assignmentKey names one assignment of an action: its reminders check it, so
+// a reassignment silences the previous owner's.
+func assignmentKey(assignedAt time.Time) string { return strconv.FormatInt(assignedAt.UnixNano(), 36) }
+
+// changeKey distinguishes successive changes of the same thing (each update
+// of the reveal, each note in its thread) in job keys.
+func changeKey() string { return randomHex(8) }
 
 // revealedRound finds the round a gap command refers to: the channel's
 // latest revealed round.
@@ -204,13 +209,13 @@ func (b *Bot) assign(ctx context.Context, req assignRequest) (storage.Action, er
 		}
 		note := fmt.Sprintf("%s named %s owner of *%s · %s*: _%s_, due %s.", mention(req.By), mention(req.OwnerID),
 			req.Question, gap.Result.Question.Topic, text, dayDate(saved.DueAt))
-		change := changeKey(now)
+		change, assignment := changeKey(), assignmentKey(saved.AssignedAt)
 		jobs := []storage.NewJob{
 			b.job(jobTopGaps, req.RoundID, jobPayload{Step: change}, now),
 			b.job(jobThreadNote, req.RoundID, jobPayload{Question: req.Question, Step: change, Text: note}, now),
-			b.job(jobOwnerDM, req.RoundID, jobPayload{Question: req.Question, UserID: req.OwnerID, Step: change}, now),
+			b.job(jobOwnerDM, req.RoundID, jobPayload{Question: req.Question, UserID: req.OwnerID, Step: assignment}, now),
 		}
-		jobs = append(jobs, b.ownerSchedule(saved, change)...)
+		jobs = append(jobs, b.ownerSchedule(saved, assignment)...)
 		_, err = tx.Enqueue(ctx, jobs...)
 		return err
 	})
@@ -269,7 +274,7 @@ func (b *Bot) markAddressed(ctx context.Context, deliveryID, workspaceID, channe
 			return errDuplicate
 		}
 		note := fmt.Sprintf("%s marked *%s · %s* as already being addressed; the next gap moves up.", mention(by), question, gap.Result.Question.Topic)
-		change := changeKey(now)
+		change := changeKey()
 		_, err = tx.Enqueue(ctx,
 			b.job(jobTopGaps, roundID, jobPayload{Step: change}, now),
 			b.job(jobThreadNote, roundID, jobPayload{Question: question, Step: change, Text: note}, now),

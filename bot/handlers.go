@@ -370,7 +370,7 @@ func (b *Bot) showCard(ctx context.Context, cb slack.InteractionCallback, who st
 	}
 	log.Warn("updating the questionnaire failed; queued", slog.Any("error", err))
 	now := b.clock.Now()
-	job := b.job(jobCard, q.Round.ID, jobPayload{Role: who.Role, Step: changeKey(now)}, now)
+	job := b.job(jobCard, q.Round.ID, jobPayload{Role: who.Role, Step: changeKey()}, now)
 	if _, err := b.store.Enqueue(ctx, job); err != nil {
 		log.Error("queueing the questionnaire update failed", slog.Any("error", err))
 	}

@@ -214,7 +214,7 @@ func (b *Bot) extendRound(ctx context.Context, workspaceID, channelID, userID st
 			return err
 		}
 		_, err := tx.Enqueue(ctx, b.deadlineJob(round.ID, deadline),
-			b.job(jobProgress, round.ID, jobPayload{Step: "extended-" + changeKey(now)}, now))
+			b.job(jobProgress, round.ID, jobPayload{Step: "extended-" + changeKey()}, now))
 		return err
 	})
 	if errors.Is(err, storage.ErrNotCollecting) {
@@ -227,13 +227,13 @@ func (b *Bot) extendRound(ctx context.Context, workspaceID, channelID, userID st
 	return fmt.Sprintf("Round %d is now due %s.", round.ID, date(deadline)), nil
 }
 
-// ownerSchedule is an owner's first reminder after assignment. Reminders
+// ownerSchedule is an owner's first reminder after an assignment. Reminders
 // come every ActionNudgeEvery until the due date, one on the due date, then
 // overdue ones at the same cadence, until the action is done.
-func (b *Bot) ownerSchedule(a storage.Action, change string) []storage.NewJob {
+func (b *Bot) ownerSchedule(a storage.Action, assignment string) []storage.NewJob {
 	first := b.nextOwnerNudge(a, a.AssignedAt)
 	return []storage.NewJob{b.job(jobNudgeOwner, a.RoundID,
-		jobPayload{Question: a.QuestionID, UserID: a.OwnerID, Step: change, N: 1, At: first.Unix()}, first)}
+		jobPayload{Question: a.QuestionID, UserID: a.OwnerID, Step: assignment, N: 1, At: first.Unix()}, first)}
 }
 
 // nextOwnerNudge returns the reminder after one sent (or scheduled) at prev.
@@ -256,7 +256,7 @@ func (b *Bot) currentAction(ctx context.Context, j storage.Job, p jobPayload) (s
 	if err != nil {
 		return storage.Action{}, storage.Round{}, err
 	}
-	if a.OwnerID != p.UserID || changeKey(a.AssignedAt) != p.Step {
+	if a.OwnerID != p.UserID || assignmentKey(a.AssignedAt) != p.Step {
 		return storage.Action{}, storage.Round{}, dropJob("action reassigned")
 	}
 	if a.Status == storage.ActionDone {
@@ -473,7 +473,7 @@ func (b *Bot) setActionStatus(ctx context.Context, deliveryID string, roundID in
 		if status == storage.ActionBlocked {
 			note += " Reason: " + reason
 		}
-		change := changeKey(now)
+		change := changeKey()
 		_, err = tx.Enqueue(ctx,
 			b.job(jobThreadNote, roundID, jobPayload{Question: question, Step: change, Text: note}, now),
 			b.job(jobTopGaps, roundID, jobPayload{Step: change}, now))
