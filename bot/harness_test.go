@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/alignbot/alignbot/internal/config"
 	"github.com/alignbot/alignbot/internal/slackfake"
 	"github.com/alignbot/alignbot/internal/testdb"
@@ -331,19 +333,19 @@ func (h *harness) startRound(people ...string) {
 	}
 }
 
-// questionnaire waits for user's questionnaire DM and returns its latest
-// version.
+// questionnaire waits for user's newest questionnaire DM and returns its
+// latest version.
 func (h *harness) questionnaire(user string) slackfake.Message {
 	h.t.Helper()
 	var msg slackfake.Message
 	h.waitFor("questionnaire for "+user, func() bool {
+		found := false
 		for _, m := range h.slack.DMs(user) {
 			if strings.HasPrefix(m.VisibleText(), scoring.AlignmentMaturity.Name+" · ") {
-				msg = m
-				return true
+				msg, found = m, true
 			}
 		}
-		return false
+		return found
 	})
 	return msg
 }
@@ -454,14 +456,22 @@ func (h *harness) countMessages(channel, s string) int {
 	return n
 }
 
-// idle waits until no job is due or running, so a test can assert that
-// something did not happen.
+// idle waits until no job is due or running on a live replica, so a test
+// can assert that something did not happen.
 func (h *harness) idle() {
 	h.t.Helper()
 	ctx := context.Background()
+	var live []string
+	for _, r := range h.bots {
+		if r.cancel != nil {
+			live = append(live, r.bot.worker)
+		}
+	}
 	h.waitFor("the job queue to drain", func() bool {
 		var n int
-		err := h.store.DB().GetContext(ctx, &n, `SELECT count(*) FROM jobs WHERE state = 'pending' AND (run_at <= $1 OR lease_token IS NOT NULL)`, h.clock.Now())
+		err := h.store.DB().GetContext(ctx, &n, `SELECT count(*) FROM jobs WHERE state = 'pending'
+			AND ((run_at <= $1 AND lease_token IS NULL) OR (lease_token IS NOT NULL AND leased_by = ANY($2)))`,
+			h.clock.Now(), pq.Array(live))
 		return err == nil && n == 0
 	})
 }

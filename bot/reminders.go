@@ -184,7 +184,7 @@ func (b *Bot) runDeadline(ctx context.Context, j storage.Job, p jobPayload) (any
 	text := fmt.Sprintf("The deadline for round %d has passed. Still waiting on %s: the comparison needs both leads, so it is posted as soon as they submit. "+
 		"%s can give more time with `/alignment extend 3d` or stop with `/alignment cancel`.",
 		round.ID, joinAnd(waiting), mention(round.FacilitatorID))
-	ts, err := b.postOnce(ctx, j, round.ChannelID, round.AnnouncementTS, Message{Text: text, Blocks: []slack.Block{section("deadline", text)}})
+	ts, err := b.postOnce(ctx, j, round.ChannelID, "", Message{Text: text, Blocks: []slack.Block{section("deadline", text)}})
 	if err != nil {
 		return nil, err
 	}
@@ -570,7 +570,7 @@ func renderRerunReminder(round storage.Round, respondents []storage.Respondent, 
 		"running the diagnostic again shows whether it happened. Same people as last time: %s.", when, round.ID, joinAnd(people))
 	start := button(actionStartNext, fmt.Sprint(round.ID), "Start next round")
 	start.Style = slack.StylePrimary
-	return Message{Text: text, Blocks: []slack.Block{section("rerun", text), slack.NewActionBlock("rerun", start)}}
+	return Message{Text: text, Blocks: []slack.Block{section("rerun", text), slack.NewActionBlock("rerun_actions", start)}}
 }
 
 // clickStartNext opens the start form filled in with the previous round's

@@ -29,6 +29,18 @@ func golden(t *testing.T, name string, m Message) {
 	if m.Text == "" {
 		t.Errorf("%s has no text fallback", name)
 	}
+	ids := map[string]bool{}
+	for _, b := range m.Blocks {
+		raw, _ := json.Marshal(b)
+		var id struct {
+			BlockID string `json:"block_id"`
+		}
+		json.Unmarshal(raw, &id)
+		if id.BlockID != "" && ids[id.BlockID] {
+			t.Errorf("%s: block_id %q twice; Slack refuses the message", name, id.BlockID)
+		}
+		ids[id.BlockID] = true
+	}
 	raw, err := json.MarshalIndent(map[string]any{"text": m.Text, "blocks": m.Blocks}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
