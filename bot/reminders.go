@@ -114,9 +114,13 @@ func (b *Bot) runNudgeRespondent(ctx context.Context, j storage.Job, p jobPayloa
 	if err := b.dmWindow(ctx, r.UserID); err != nil {
 		return nil, err
 	}
-	dm, err := b.openDM(ctx, r.UserID)
-	if err != nil {
-		return nil, err
+	// The questionnaire's DM, when known, saves a rate-limited
+	// conversations.open per nudge.
+	dm := r.DMChannelID
+	if dm == "" {
+		if dm, err = b.openDM(ctx, r.UserID); err != nil {
+			return nil, err
+		}
 	}
 	ts, err := b.postOnce(ctx, j, dm, "", renderRespondentNudge(b.in, round, r, b.clock.Now()))
 	if err != nil {

@@ -84,34 +84,50 @@ func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
 	return added, nil
 }
 
+// claimJobsQuery leases due jobs: $1 now, $2 worker, $3 lease end, $4 limit.
+const claimJobsQuery = `
+	WITH due AS (
+		SELECT id AS due_id FROM jobs
+		WHERE state = 'pending' AND run_at <= $1
+		ORDER BY run_at, id
+		LIMIT $4
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE jobs j SET run_at = $3, lease_token = gen_random_uuid(), leased_by = $2,
+		attempts = j.attempts + 1, updated_at = $1
+	FROM due WHERE j.id = due.due_id
+	RETURNING ` + jobColumns
+
 // ClaimJobs leases up to limit due jobs to worker until now+lease. Jobs locked
 // by a concurrent claim are skipped, not waited for, so no job is claimed
 // twice; a job whose lease ends without completion is due again.
 func (s *Storage) ClaimJobs(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]Job, error) {
 	var jobs []Job
-	err := s.q.SelectContext(ctx, &jobs, `
-		WITH due AS (
-			SELECT id AS due_id FROM jobs
-			WHERE state = 'pending' AND run_at <= $1
-			ORDER BY run_at, id
-			LIMIT $4
-			FOR UPDATE SKIP LOCKED
-		)
-		UPDATE jobs j SET run_at = $3, lease_token = gen_random_uuid(), leased_by = $2,
-			attempts = j.attempts + 1, updated_at = $1
-		FROM due WHERE j.id = due.due_id
-		RETURNING `+jobColumns,
-		now, worker, now.Add(lease), limit)
-	if err != nil {
+	if err := s.q.SelectContext(ctx, &jobs, claimJobsQuery, now, worker, now.Add(lease), limit); err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
 	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
 	return jobs, nil
 }
 
-// ClaimJobsQuery is the statement ClaimJobs runs, for EXPLAIN in benchmarks.
-const ClaimJobsQuery = `SELECT id FROM jobs WHERE state = 'pending' AND run_at <= $1
-	ORDER BY run_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+// ExplainClaim runs ClaimJobs' statement under EXPLAIN (ANALYZE, BUFFERS) in
+// a transaction it rolls back, and returns the plan, for benchmarks and
+// operators checking that claiming stays an index scan as the queue grows.
+func (s *Storage) ExplainClaim(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	var plan []string
+	errRollback := errors.New("rollback")
+	err := s.Transact(ctx, func(tx *Storage) error {
+		if err := tx.q.SelectContext(ctx, &plan, `EXPLAIN (ANALYZE, BUFFERS) `+claimJobsQuery,
+			now, "explain", now.Add(time.Minute), limit); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		return nil, fmt.Errorf("explain claim: %w", err)
+	}
+	return plan, nil
+}
 
 // CompleteJob marks a claimed job done and keeps its result (a message ts,
 // say). ErrLeaseLost means the lease ended and another worker owns the job.
