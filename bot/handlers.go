@@ -2,13 +2,11 @@ package bot
 
 import (
 	"context"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,20 +49,12 @@ func (b *Bot) explain(log *slog.Logger, err error) string {
 		return ""
 	case errors.As(err, &ue):
 		return ue.msg
-	case databaseDown(err):
+	case storage.Unavailable(err):
 		log.Error("database unavailable", slog.Any("error", err))
 		return "I can't reach my database right now, so nothing was changed. Please try again in a minute."
 	}
 	log.Error("request failed", slog.Any("error", err))
 	return "Something went wrong on my side and nothing was changed. Please try again in a minute."
-}
-
-// databaseDown reports whether err is the database being unreachable rather
-// than a refusal.
-func databaseDown(err error) bool {
-	var netErr net.Error
-	return errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
-		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "the database system is")
 }
 
 func (b *Bot) handleCommand(ctx context.Context, envelopeID string, cmd slack.SlashCommand) {

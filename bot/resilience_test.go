@@ -2,12 +2,18 @@ package bot
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/alignbot/alignbot/internal/slackfake"
+	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
 
@@ -180,4 +186,101 @@ func mustPayload(t *testing.T, j storage.Job) jobPayload {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestDatabaseOutage: while the database refuses connections, a click gets
+// a clear "try again" and changes nothing; afterwards everything stored
+// before is there and clicks work again.
+func TestDatabaseOutage(t *testing.T) {
+	h := newHarness(t)
+	h.startBot()
+	h.startRound(mkt, sales)
+	h.answer(mkt, "Q1", 2)
+	h.idle()
+
+	ctx := context.Background()
+	var name string
+	if err := h.store.DB().Get(&name, `SELECT current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	// The operator's connection, to the server's maintenance database.
+	u, err := url.Parse(h.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/postgres"
+	admin, err := sql.Open("postgres", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := admin.ExecContext(ctx, q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`ALTER DATABASE ` + pq.QuoteIdentifier(name) + ` ALLOW_CONNECTIONS false`)
+	exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name)
+
+	if _, err := h.slack.ClickButton(mkt, h.questionnaire(mkt), "Q2", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.waitEphemeral(mkt, 1); !strings.Contains(got, "can't reach my database right now, so nothing was changed") {
+		t.Errorf("click during the outage: %s", got)
+	}
+	exec(`ALTER DATABASE ` + pq.QuoteIdentifier(name) + ` ALLOW_CONNECTIONS true`)
+
+	h.answer(mkt, "Q2", 1)
+	answers, err := h.store.Answers(ctx, 1, scoring.Marketing)
+	if err != nil || len(answers) != 2 || answers["Q1"] != 2 || answers["Q2"] != 1 {
+		t.Errorf("answers after the outage: %v %v", answers, err)
+	}
+	if strings.Contains(h.logs.String(), "postgres://") {
+		t.Error("a database URL reached the logs")
+	}
+}
+
+// TestAFailingRecipientHoldsUpNobody: the observer is deactivated between
+// the start and their questionnaire. Their DM fails for good and is parked
+// (logged, not retried); the leads get theirs.
+func TestAFailingRecipientHoldsUpNobody(t *testing.T) {
+	h := newHarness(t)
+	h.startBot(func(o *Options) { o.NoJobRunner = true })
+	h.startRound(mkt, sales, obs)
+	h.slack.AddUser(slackfake.User{ID: obs, Name: "olga", Deleted: true})
+	h.startBot()
+	h.questionnaire(mkt)
+	h.questionnaire(sales)
+	h.waitFor("the observer's questionnaire parked", func() bool {
+		j, err := h.store.Job(context.Background(), jobPayload{Role: scoring.Observer}.key(jobQuestionnaire, 1))
+		return err == nil && j.State == storage.JobParked
+	})
+	j, _ := h.store.Job(context.Background(), jobPayload{Role: scoring.Observer}.key(jobQuestionnaire, 1))
+	if j.Attempts != 1 || !strings.Contains(j.LastError, "user_disabled") {
+		t.Errorf("parked job: attempts %d, error %q", j.Attempts, j.LastError)
+	}
+	if !strings.Contains(h.logs.String(), `"msg":"job parked","job":"questionnaire:1:observer"`) {
+		t.Error("the parked job was not logged")
+	}
+}
+
+// TestAJobFailingForAWhileIsParkedAfterMaxAttempts: Slack answers 500 to
+// every post; the announcement is retried with backoff, then parked.
+func TestAJobFailingForAWhileIsParkedAfterMaxAttempts(t *testing.T) {
+	h := newHarness(t)
+	h.startBot(func(o *Options) { o.MaxAttempts = 4 })
+	h.slack.InjectFault("chat.postMessage", slackfake.Fault{Status: http.StatusInternalServerError, Next: 1000})
+	h.startRound(mkt, sales)
+	h.settle("the announcement parked", func() bool {
+		j, err := h.store.Job(context.Background(), jobPayload{}.key(jobAnnounce, 1))
+		return err == nil && j.State == storage.JobParked
+	})
+	j, _ := h.store.Job(context.Background(), jobPayload{}.key(jobAnnounce, 1))
+	if j.Attempts != 4 || !strings.Contains(j.LastError, "500") {
+		t.Errorf("parked after %d attempts with %q", j.Attempts, j.LastError)
+	}
+	if n := h.countMessages(revenue, "started a round"); n != 0 {
+		t.Errorf("%d announcements", n)
+	}
 }

@@ -10,8 +10,11 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -172,4 +175,31 @@ func password(dsn string) string {
 		return strings.Trim(m[1], "'")
 	}
 	return ""
+}
+
+// Unavailable reports whether err means the database could not be reached
+// or would not take connections (as opposed to refusing a statement), so a
+// caller can say "try again in a minute" rather than "something broke".
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	if e := pq.As(err); e != nil {
+		switch e.Code.Class() {
+		case pqerror.ClassConnectionException, "53", "57":
+			// Connection failures, insufficient resources, operator
+			// intervention (shutdown, cannot connect now).
+			return true
+		}
+		// "database … is not currently accepting connections"
+		return e.Code == pqerror.ObjectNotInPrerequisiteState && strings.Contains(e.Message, "accepting connections")
+	}
+	return false
 }
