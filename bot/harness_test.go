@@ -350,6 +350,18 @@ func (h *harness) questionnaire(user string) slackfake.Message {
 	return msg
 }
 
+// waitView waits for user's open modal with the given callback ID.
+func (h *harness) waitView(user, callbackID string) slackfake.View {
+	h.t.Helper()
+	var v slackfake.View
+	h.waitFor(fmt.Sprintf("%s's %s form", user, callbackID), func() bool {
+		var ok bool
+		v, ok = h.slack.OpenView(user)
+		return ok && v.CallbackID == callbackID
+	})
+	return v
+}
+
 // current returns the latest version of a message.
 func (h *harness) current(m slackfake.Message) slackfake.Message {
 	got, ok := h.slack.Message(m.Channel, m.TS)

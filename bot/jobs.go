@@ -123,7 +123,12 @@ func (b *Bot) runJobs(ctx context.Context) {
 	sem := make(chan struct{}, jobConcurrency)
 	var running sync.WaitGroup
 	defer running.Wait()
+	var swept time.Time
 	for {
+		if now := b.clock.Now(); now.Sub(swept) > time.Hour {
+			swept = now
+			b.sweep(ctx, now)
+		}
 		claimed, err := b.store.ClaimJobs(ctx, b.worker, b.clock.Now(), b.lease, jobConcurrency)
 		if err != nil && ctx.Err() == nil {
 			b.log.Warn("claim jobs failed", slog.Any("error", err))
@@ -145,6 +150,21 @@ func (b *Bot) runJobs(ctx context.Context) {
 		case <-b.wake:
 		case <-time.After(b.pollEvery):
 		}
+	}
+}
+
+// sweep forgets deliveries older than a day: Slack stops redelivering within
+// minutes. Every replica sweeps; deleting twice is harmless.
+func (b *Bot) sweep(ctx context.Context, now time.Time) {
+	n, err := b.store.ForgetDeliveries(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("forgetting old deliveries failed", slog.Any("error", err))
+		}
+		return
+	}
+	if n > 0 {
+		b.log.Info("forgot old deliveries", slog.Int("count", n))
 	}
 }
 

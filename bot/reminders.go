@@ -250,9 +250,10 @@ func (b *Bot) nextOwnerNudge(a storage.Action, prev time.Time) time.Time {
 	return next
 }
 
-// currentAction returns the action a job was scheduled for, or drops the
-// job when it has been reassigned or is done.
-func (b *Bot) currentAction(ctx context.Context, j storage.Job, p jobPayload) (storage.Action, storage.Round, error) {
+// actionToRemind returns the action a job was scheduled for, when a DM about
+// it may go out now: the job is dropped when the action has been reassigned
+// or is done, and deferred outside the owner's working hours.
+func (b *Bot) actionToRemind(ctx context.Context, j storage.Job, p jobPayload) (storage.Action, storage.Round, error) {
 	a, err := b.store.Action(ctx, *j.RoundID, p.Question)
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Action{}, storage.Round{}, dropJob("no such action")
@@ -266,6 +267,9 @@ func (b *Bot) currentAction(ctx context.Context, j storage.Job, p jobPayload) (s
 	if a.Status == storage.ActionDone {
 		return storage.Action{}, storage.Round{}, dropJob("action done")
 	}
+	if err := b.dmWindow(ctx, a.OwnerID); err != nil {
+		return storage.Action{}, storage.Round{}, err
+	}
 	round, err := b.store.Round(ctx, *j.RoundID)
 	if err != nil {
 		return storage.Action{}, storage.Round{}, err
@@ -274,22 +278,16 @@ func (b *Bot) currentAction(ctx context.Context, j storage.Job, p jobPayload) (s
 }
 
 func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job, p jobPayload) (any, error) {
-	a, round, err := b.currentAction(ctx, j, p)
+	a, round, err := b.actionToRemind(ctx, j, p)
 	if err != nil {
-		return nil, err
-	}
-	if err := b.dmWindow(ctx, a.OwnerID); err != nil {
 		return nil, err
 	}
 	return b.dmOwner(ctx, j, round, a, ownerAssigned)
 }
 
 func (b *Bot) runNudgeOwner(ctx context.Context, j storage.Job, p jobPayload) (any, error) {
-	a, round, err := b.currentAction(ctx, j, p)
+	a, round, err := b.actionToRemind(ctx, j, p)
 	if err != nil {
-		return nil, err
-	}
-	if err := b.dmWindow(ctx, a.OwnerID); err != nil {
 		return nil, err
 	}
 	// The nudge's place in the schedule, not when it finally ran (working

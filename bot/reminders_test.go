@@ -211,12 +211,7 @@ func TestOwnerNudgesUntilDone(t *testing.T) {
 	if _, err := h.slack.ClickButton(owner, last, "", "Blocked"); err != nil {
 		t.Fatal(err)
 	}
-	var form slackfake.View
-	h.waitFor("the blocked form", func() bool {
-		var ok bool
-		form, ok = h.slack.OpenView(owner)
-		return ok && form.CallbackID == callbackBlocked
-	})
+	form := h.waitView(owner, callbackBlocked)
 	if _, err := h.slack.SubmitView(context.Background(), owner, form.ID, map[string]map[string]string{
 		"reason": {"text": "waiting on the CRM admin"}}); err != nil {
 		t.Fatal(err)
@@ -340,12 +335,7 @@ func TestQuarterlyRerunShowsTheTrend(t *testing.T) {
 	if _, err := h.slack.ClickButton(fac, week, "", "Start next round"); err != nil {
 		t.Fatal(err)
 	}
-	var form slackfake.View
-	h.waitFor("the start form", func() bool {
-		var ok bool
-		form, ok = h.slack.OpenView(fac)
-		return ok && form.CallbackID == callbackStartRound
-	})
+	form := h.waitView(fac, callbackStartRound)
 	for _, u := range []string{mkt, sales} {
 		if !strings.Contains(string(form.Blocks), u) {
 			t.Errorf("the form is not filled with %s", u)

@@ -348,12 +348,7 @@ func TestAssignAndAddressed(t *testing.T) {
 	if _, err := h.slack.ClickButton(fac, h.current(reveal), "Q7", "Assign owner"); err != nil {
 		t.Fatal(err)
 	}
-	var form slackfake.View
-	h.waitFor("the assign form", func() bool {
-		var ok bool
-		form, ok = h.slack.OpenView(fac)
-		return ok && form.CallbackID == callbackAssign
-	})
+	form := h.waitView(fac, callbackAssign)
 	resp, err := h.slack.SubmitView(ctx, fac, form.ID, map[string]map[string]string{
 		"owner": {"user": botUser}, "action": {"text": "Agree attribution definitions"},
 	})
@@ -463,12 +458,7 @@ func TestGapButtonsRefusedBeforeTheReveal(t *testing.T) {
 		}
 		if label == "Assign owner" {
 			// The form opens; its submission is refused.
-			var form slackfake.View
-			h.waitFor("the assign form", func() bool {
-				var ok bool
-				form, ok = h.slack.OpenView(fac)
-				return ok
-			})
+			form := h.waitView(fac, callbackAssign)
 			resp, err := h.slack.SubmitView(context.Background(), fac, form.ID, map[string]map[string]string{
 				"owner": {"user": owner}, "action": {"text": "something"},
 			})

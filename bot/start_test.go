@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/slack-go/slack"
-
-	"github.com/alignbot/alignbot/internal/slackfake"
 )
 
 // roundCount counts rounds in the database.
@@ -103,15 +101,7 @@ func TestStartWithTheForm(t *testing.T) {
 	h.startBot()
 	ctx := context.Background()
 	h.command(fac, revenue, "start")
-	var view slackfake.View
-	h.waitFor("the start form", func() bool {
-		var ok bool
-		view, ok = h.slack.OpenView(fac)
-		return ok
-	})
-	if view.CallbackID != callbackStartRound {
-		t.Fatalf("opened %q", view.CallbackID)
-	}
+	view := h.waitView(fac, callbackStartRound)
 
 	// The same person twice: the form stays open and says so under the field.
 	resp, err := h.slack.SubmitView(ctx, fac, view.ID, map[string]map[string]string{

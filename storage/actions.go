@@ -134,13 +134,9 @@ func (s *Storage) OpenActionsBefore(ctx context.Context, roundID int64) ([]Actio
 // MarkAddressed records that a question of a revealed round is already being
 // addressed. It reports whether the mark is new.
 func (s *Storage) MarkAddressed(ctx context.Context, roundID int64, questionID, by string, now time.Time) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `INSERT INTO addressed_questions (round_id, question_id, marked_by, marked_at)
+	n, err := s.execCount(ctx, `INSERT INTO addressed_questions (round_id, question_id, marked_by, marked_at)
 		SELECT $1, $2, $3, $4 FROM rounds WHERE id = $1 AND state = 'revealed'
 		ON CONFLICT DO NOTHING`, roundID, questionID, by, now)
-	if err != nil {
-		return false, fmt.Errorf("mark %s addressed in round %d: %w", questionID, roundID, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("mark %s addressed in round %d: %w", questionID, roundID, err)
 	}

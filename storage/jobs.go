@@ -69,13 +69,9 @@ func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
 		if j.RoundID != 0 {
 			roundID = &j.RoundID
 		}
-		res, err := s.q.ExecContext(ctx, `INSERT INTO jobs (key, kind, round_id, payload, run_at)
+		n, err := s.execCount(ctx, `INSERT INTO jobs (key, kind, round_id, payload, run_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
 			j.Key, j.Kind, roundID, payload, j.RunAt)
-		if err != nil {
-			return added, fmt.Errorf("enqueue %s: %w", j.Key, err)
-		}
-		n, err := res.RowsAffected()
 		if err != nil {
 			return added, fmt.Errorf("enqueue %s: %w", j.Key, err)
 		}
@@ -167,13 +163,9 @@ func (s *Storage) DropJob(ctx context.Context, j Job, now time.Time) error {
 // finishJob applies set to the claimed job if the caller still holds its
 // lease. set may use $4 onwards for args.
 func (s *Storage) finishJob(ctx context.Context, j Job, set string, now time.Time, args ...any) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE jobs SET `+set+`, lease_token = NULL, updated_at = $2
+	n, err := s.execCount(ctx, `UPDATE jobs SET `+set+`, lease_token = NULL, updated_at = $2
 		WHERE id = $1 AND state = 'pending' AND lease_token::text = $3`,
 		append([]any{j.ID, now, j.LeaseToken}, args...)...)
-	if err != nil {
-		return fmt.Errorf("finish job %s: %w", j.Key, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return fmt.Errorf("finish job %s: %w", j.Key, err)
 	}
@@ -210,13 +202,9 @@ func (s *Storage) Jobs(ctx context.Context, roundID int64) ([]Job, error) {
 // when none is given) and returns how many it cancelled. A job being run right
 // now is cancelled too; its worker's completion then finds the lease gone.
 func (s *Storage) CancelJobs(ctx context.Context, roundID int64, kinds ...string) (int, error) {
-	res, err := s.q.ExecContext(ctx, `UPDATE jobs SET state = 'cancelled', lease_token = NULL, updated_at = now()
+	n, err := s.execCount(ctx, `UPDATE jobs SET state = 'cancelled', lease_token = NULL, updated_at = now()
 		WHERE round_id = $1 AND state = 'pending' AND (COALESCE(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))`,
 		roundID, pq.Array(kinds))
-	if err != nil {
-		return 0, fmt.Errorf("cancel jobs of round %d: %w", roundID, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("cancel jobs of round %d: %w", roundID, err)
 	}

@@ -192,7 +192,7 @@ func (s *Storage) UserRounds(ctx context.Context, workspaceID, userID string, li
 // both leads submitted. It is a single statement: of any number of concurrent
 // callers exactly one gets true.
 func (s *Storage) ClaimReveal(ctx context.Context, roundID int64, leadsSuffice bool, now time.Time) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `
+	n, err := s.execCount(ctx, `
 		UPDATE rounds SET state = 'revealed', revealed_at = $3
 		WHERE id = $1 AND state = 'collecting'
 		  AND NOT EXISTS (
@@ -200,10 +200,6 @@ func (s *Storage) ClaimReveal(ctx context.Context, roundID int64, leadsSuffice b
 			WHERE p.round_id = $1 AND p.submitted_at IS NULL
 			  AND (NOT $2 OR p.role IN ('marketing', 'sales')))`,
 		roundID, leadsSuffice, now)
-	if err != nil {
-		return false, fmt.Errorf("claim reveal of round %d: %w", roundID, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("claim reveal of round %d: %w", roundID, err)
 	}
@@ -216,12 +212,8 @@ func (s *Storage) ClaimReveal(ctx context.Context, roundID int64, leadsSuffice b
 func (s *Storage) CancelRound(ctx context.Context, roundID int64, by string, now time.Time) (bool, error) {
 	cancelled := false
 	err := s.Transact(ctx, func(tx *Storage) error {
-		res, err := tx.q.ExecContext(ctx, `UPDATE rounds SET state = 'cancelled', cancelled_at = $2, cancelled_by = $3
+		n, err := tx.execCount(ctx, `UPDATE rounds SET state = 'cancelled', cancelled_at = $2, cancelled_by = $3
 			WHERE id = $1 AND state = 'collecting'`, roundID, now, by)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
 		if err != nil || n == 0 {
 			return err
 		}
@@ -237,12 +229,12 @@ func (s *Storage) CancelRound(ctx context.Context, roundID int64, by string, now
 
 // ExtendDeadline moves a collecting round's deadline.
 func (s *Storage) ExtendDeadline(ctx context.Context, roundID int64, deadline time.Time) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE rounds SET deadline_at = $2 WHERE id = $1 AND state = 'collecting'`,
+	n, err := s.execCount(ctx, `UPDATE rounds SET deadline_at = $2 WHERE id = $1 AND state = 'collecting'`,
 		roundID, deadline)
 	if err != nil {
 		return fmt.Errorf("extend deadline of round %d: %w", roundID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return ErrNotCollecting
 	}
 	return nil
@@ -251,12 +243,8 @@ func (s *Storage) ExtendDeadline(ctx context.Context, roundID int64, deadline ti
 // CloseRound moves a revealed round to closed. It reports whether this call
 // closed it.
 func (s *Storage) CloseRound(ctx context.Context, roundID int64, now time.Time) (bool, error) {
-	res, err := s.q.ExecContext(ctx, `UPDATE rounds SET state = 'closed', closed_at = $2
+	n, err := s.execCount(ctx, `UPDATE rounds SET state = 'closed', closed_at = $2
 		WHERE id = $1 AND state = 'revealed'`, roundID, now)
-	if err != nil {
-		return false, fmt.Errorf("close round %d: %w", roundID, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("close round %d: %w", roundID, err)
 	}

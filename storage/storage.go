@@ -134,6 +134,15 @@ func (s *Storage) transactOnce(ctx context.Context, fn func(*Storage) error) (er
 	return nil
 }
 
+// execCount runs a statement and returns how many rows it changed.
+func (s *Storage) execCount(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := s.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 func retryable(err error) bool {
 	return pq.As(err, pqerror.TRSerializationFailure, pqerror.TRDeadlockDetected) != nil
 }
