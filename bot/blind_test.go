@@ -20,6 +20,7 @@ import (
 // own DM, the two runs must be indistinguishable once IDs and timestamps are
 // normalised: nothing anyone else can see depends on a score.
 func TestBlindUntilTheReveal(t *testing.T) {
+	t.Parallel()
 	low := map[string][]int{
 		mkt:   {0, 0, 1, 0, 0, 1, 0, 0, 1, 0},
 		sales: {1, 0, 0, 0, 1, 0, 0, 1, 0, 0},
@@ -131,7 +132,7 @@ func playBlindRound(t *testing.T, scores map[string][]int) ([]string, map[string
 	return seen, own
 }
 
-func (h *harness) startedBot() *Bot { return h.bots[0].bot }
+func (h *harness) startedBot() *Bot { return h.replicas()[0].bot }
 
 // normaliser replaces what differs between two runs for reasons other than
 // the answers: IDs the fake draws, timestamps, URLs, log times.

@@ -88,7 +88,9 @@ type harness struct {
 	clock *fakeClock
 	cfg   config.Config
 	logs  *syncBuffer
-	bots  []*replica
+
+	mu   sync.Mutex // guards bots: waitFor's poller wakes them
+	bots []*replica
 }
 
 type replica struct {
@@ -184,7 +186,7 @@ func (h *harness) startBot(opts ...botOption) *replica {
 		Logger:    slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Clock:     h.clock,
 		Pace:      fastPace,
-		WorkerID:  fmt.Sprintf("replica-%d", len(h.bots)+1),
+		WorkerID:  fmt.Sprintf("replica-%d", len(h.replicas())+1),
 		PollEvery: 50 * time.Millisecond,
 		Lease:     30 * time.Second,
 	}
@@ -198,7 +200,9 @@ func (h *harness) startBot(opts ...botOption) *replica {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &replica{bot: b, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- b.Run(ctx) }()
+	h.mu.Lock()
 	h.bots = append(h.bots, r)
+	h.mu.Unlock()
 	// Registered after the replica's store, so it runs before the store
 	// closes.
 	h.t.Cleanup(func() { h.stop(r) })
@@ -206,9 +210,15 @@ func (h *harness) startBot(opts ...botOption) *replica {
 	return r
 }
 
+func (h *harness) replicas() []*replica {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]*replica(nil), h.bots...)
+}
+
 func (h *harness) liveBots() int {
 	n := 0
-	for _, r := range h.bots {
+	for _, r := range h.replicas() {
 		if r.cancel != nil {
 			n++
 		}
@@ -234,7 +244,7 @@ func (h *harness) stop(r *replica) {
 }
 
 func (h *harness) stopAll() {
-	for _, r := range h.bots {
+	for _, r := range h.replicas() {
 		h.stop(r)
 	}
 }
@@ -246,7 +256,7 @@ func (h *harness) advance(d time.Duration) {
 }
 
 func (h *harness) wake() {
-	for _, r := range h.bots {
+	for _, r := range h.replicas() {
 		r.bot.Wake()
 	}
 }
@@ -474,7 +484,7 @@ func (h *harness) idle() {
 	h.t.Helper()
 	ctx := context.Background()
 	var live []string
-	for _, r := range h.bots {
+	for _, r := range h.replicas() {
 		if r.cancel != nil {
 			live = append(live, r.bot.worker)
 		}

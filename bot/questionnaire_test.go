@@ -46,6 +46,7 @@ func buttonsOf(t *testing.T, m slackfake.Message, q string) [][2]string {
 }
 
 func TestQuestionnaireEndToEnd(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	ctx := context.Background()

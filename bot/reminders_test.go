@@ -43,6 +43,7 @@ func (h *harness) at(d time.Duration) {
 const nudgeText = "A reminder: your alignment questionnaire"
 
 func TestRespondentNudges(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	h.startRound(mkt, sales, obs)
@@ -89,6 +90,7 @@ func TestRespondentNudges(t *testing.T) {
 }
 
 func TestDeadlineWithBothLeadsInRevealsWithoutTheObserver(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	h.startRound(mkt, sales, obs)
@@ -120,6 +122,7 @@ func TestDeadlineWithBothLeadsInRevealsWithoutTheObserver(t *testing.T) {
 }
 
 func TestDeadlineWithALeadMissing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	h.startRound(mkt, sales)
@@ -171,6 +174,7 @@ func revealedWithGaps(h *harness) slackfake.Message {
 }
 
 func TestOwnerNudgesUntilDone(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	reveal := revealedWithGaps(h)
@@ -267,6 +271,7 @@ func (h *harness) threadHas(parent slackfake.Message, s string) bool {
 }
 
 func TestRoundClosesWhenAllActionsAreDone(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	reveal := revealedWithGaps(h)
@@ -301,6 +306,7 @@ func TestRoundClosesWhenAllActionsAreDone(t *testing.T) {
 }
 
 func TestQuarterlyRerunShowsTheTrend(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	reveal := revealedWithGaps(h)
@@ -391,6 +397,7 @@ func TestQuarterlyRerunShowsTheTrend(t *testing.T) {
 var roleOfUser = map[string]scoring.Role{mkt: scoring.Marketing, sales: scoring.Sales, obs: scoring.Observer}
 
 func TestWorkingHoursHoldDMsUntilMorning(t *testing.T) {
+	t.Parallel()
 	wh, err := config.ParseWorkingHours("09:00-18:00 Mon-Fri")
 	if err != nil {
 		t.Fatal(err)

@@ -83,6 +83,7 @@ func startQuietRound(h *harness) {
 }
 
 func TestRemindersArriveOnceDespiteSlackFaults(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	startQuietRound(h)
@@ -107,6 +108,7 @@ func TestRemindersArriveOnceDespiteSlackFaults(t *testing.T) {
 }
 
 func TestTwoReplicasNeverDoubleAReminder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	h.startBot()
@@ -121,6 +123,7 @@ func TestTwoReplicasNeverDoubleAReminder(t *testing.T) {
 // dies. When its lease ends the surviving replica delivers them all, the one
 // already sent included, exactly once each.
 func TestAReplicaKilledMidJob(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	survivor := h.startBot()
 	startQuietRound(h)
@@ -192,6 +195,7 @@ func mustPayload(t *testing.T, j storage.Job) jobPayload {
 // a clear "try again" and changes nothing; afterwards everything stored
 // before is there and clicks work again.
 func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	h.startRound(mkt, sales)
@@ -245,6 +249,7 @@ func TestDatabaseOutage(t *testing.T) {
 // the start and their questionnaire. Their DM fails for good and is parked
 // (logged, not retried); the leads get theirs.
 func TestAFailingRecipientHoldsUpNobody(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot(func(o *Options) { o.NoJobRunner = true })
 	h.startRound(mkt, sales, obs)
@@ -268,6 +273,7 @@ func TestAFailingRecipientHoldsUpNobody(t *testing.T) {
 // TestAJobFailingForAWhileIsParkedAfterMaxAttempts: Slack answers 500 to
 // every post; the announcement is retried with backoff, then parked.
 func TestAJobFailingForAWhileIsParkedAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot(func(o *Options) { o.MaxAttempts = 4 })
 	h.slack.InjectFault("chat.postMessage", slackfake.Fault{Status: http.StatusInternalServerError, Next: 1000})

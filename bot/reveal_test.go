@@ -28,6 +28,7 @@ func (h *harness) playRound(people []string, scores map[string][]int) slackfake.
 }
 
 func TestRevealPatterns(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		people []string
@@ -195,6 +196,7 @@ var threePeople = map[string][]int{
 // TestRevealExactlyOnce has two replicas connected, the last respondent
 // double-clicking Submit and Slack delivering the click again: one reveal.
 func TestRevealExactlyOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	h.startBot()
@@ -248,6 +250,7 @@ func TestRevealExactlyOnce(t *testing.T) {
 // TestRevealAfterACrash: the replica that claimed the reveal dies before
 // posting it; the reveal is posted once by the replica that comes back.
 func TestRevealAfterACrash(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	first := h.startBot(func(o *Options) { o.NoJobRunner = true })
 	h.startRound(mkt, sales)
@@ -280,6 +283,7 @@ func TestRevealAfterACrash(t *testing.T) {
 // dies before recording it. When its lease ends another replica runs the job
 // again, finds the post by its metadata and does not post a second one.
 func TestRevealAfterACrashBetweenPostAndRecord(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	r := h.startBot(func(o *Options) { o.NoJobRunner = true })
 	ctx := context.Background()
@@ -335,6 +339,7 @@ func TestRevealAfterACrashBetweenPostAndRecord(t *testing.T) {
 }
 
 func TestAssignAndAddressed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	ctx := context.Background()
@@ -441,6 +446,7 @@ func mustReveal(t *testing.T, h *harness, roundID int64) Reveal {
 // TestGapButtonsRefusedBeforeTheReveal sends the reveal's buttons, tampered
 // to point at a round still collecting answers.
 func TestGapButtonsRefusedBeforeTheReveal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	reveal := h.playRound([]string{mkt, sales}, threePeople)

@@ -18,6 +18,7 @@ func (h *harness) roundCount() int {
 }
 
 func TestStartMistakesAreExplainedAndChangeNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	m := h.slack.MentionUser
@@ -75,6 +76,7 @@ func TestStartMistakesAreExplainedAndChangeNothing(t *testing.T) {
 }
 
 func TestHelpAndStatus(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	h.command(sales, revenue, "help")
@@ -97,6 +99,7 @@ func TestHelpAndStatus(t *testing.T) {
 }
 
 func TestStartWithTheForm(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	ctx := context.Background()
@@ -143,6 +146,7 @@ func TestStartWithTheForm(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	h.startRound(mkt, sales)
@@ -179,6 +183,7 @@ func TestCancel(t *testing.T) {
 }
 
 func TestClickGuards(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.startBot()
 	h.startRound(mkt, sales)
