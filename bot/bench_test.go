@@ -78,7 +78,7 @@ func BenchmarkNudges(b *testing.B) {
 			b.Fatal(err)
 		}
 		// Jobs deferred by a 429 come due again within seconds.
-		for remaining := pendingDue(b, store); remaining > 0; remaining = pendingDue(b, store) {
+		for remaining := pendingDue(b, fake, store); remaining > 0; remaining = pendingDue(b, fake, store) {
 			more, err := bot.RunDueJobs(ctx)
 			if err != nil {
 				b.Fatal(err)
@@ -114,14 +114,18 @@ func BenchmarkNudges(b *testing.B) {
 }
 
 // pendingDue counts first nudges not yet sent. While some wait out a
-// Retry-After, it gives them a moment: Slack's clock is real here.
-func pendingDue(b *testing.B, store *storage.Storage) int {
+// Retry-After (Slack's clock is real here), it waits for the fake to change
+// or a moment to pass.
+func pendingDue(b *testing.B, fake *slackfake.Server, store *storage.Storage) int {
 	var n int
 	if err := store.DB().Get(&n, `SELECT count(*) FROM jobs WHERE state = 'pending' AND kind = 'nudge_respondent' AND (payload->>'n')::int = 1`); err != nil {
 		b.Fatal(err)
 	}
 	if n > 0 {
-		time.Sleep(50 * time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		changed := false
+		fake.WaitFor(ctx, func() bool { ok := changed; changed = true; return ok })
+		cancel()
 	}
 	return n
 }

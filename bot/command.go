@@ -22,12 +22,23 @@ type command struct {
 	extend time.Duration
 }
 
-// userError is a mistake the person can fix; its text is shown to them as is.
-type userError struct{ msg string }
+// userError is a mistake the person can fix; its text is shown to them as
+// is. field, when set, names the form field at fault.
+type userError struct {
+	msg   string
+	field string
+}
 
 func (e userError) Error() string { return e.msg }
 
-func userErrorf(format string, args ...any) error { return userError{fmt.Sprintf(format, args...)} }
+func userErrorf(format string, args ...any) error {
+	return userError{msg: fmt.Sprintf(format, args...)}
+}
+
+// fieldErrorf is a userError about one form field.
+func fieldErrorf(field, format string, args ...any) error {
+	return userError{msg: fmt.Sprintf(format, args...), field: field}
+}
 
 const startUsage = "`/alignment start @marketing-lead @sales-lead [@observer] [#channel]`"
 
@@ -149,11 +160,7 @@ func parseAssign(args []string) (command, error) {
 	default:
 		return command{}, userErrorf("`%s` isn't a person I can recognise. Mention the owner with @: %s", args[1], usage)
 	}
-	text := strings.Join(args[2:], " ")
-	if len(text) > maxActionLength {
-		return command{}, userErrorf("Keep the action under %d characters; it's a 30-day step, not a plan.", maxActionLength)
-	}
-	return command{name: "assign", question: q, users: []string{owner}, text: text}, nil
+	return command{name: "assign", question: q, users: []string{owner}, text: strings.Join(args[2:], " ")}, nil
 }
 
 const maxActionLength = 500

@@ -102,44 +102,33 @@ type answerRequest struct {
 	Score    int
 }
 
-// answer records a score and returns the respondent's questionnaire as it
-// now stands. One click, one transaction.
-func (b *Bot) answer(ctx context.Context, req answerRequest) (Questionnaire, storage.Respondent, error) {
+// answer records a score. One click, one transaction.
+func (b *Bot) answer(ctx context.Context, req answerRequest) error {
 	if err := b.in.CheckScore(req.Question, req.Score); err != nil {
-		return Questionnaire{}, storage.Respondent{}, errTampered
+		return errTampered
 	}
 	now := b.clock.Now()
-	var q Questionnaire
-	var who storage.Respondent
 	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
 		if err := remember(ctx, tx, req.DeliveryID, now); err != nil {
 			return err
 		}
-		answers, err := tx.RecordAnswer(ctx, req.RoundID, req.Role, req.UserID, req.Question, req.Score, now)
-		if err != nil {
+		if _, err := tx.RecordAnswer(ctx, req.RoundID, req.Role, req.UserID, req.Question, req.Score, now); err != nil {
 			return err
 		}
-		if q.Round, err = tx.Round(ctx, req.RoundID); err != nil {
-			return err
-		}
-		if who, err = tx.RespondentByUser(ctx, req.RoundID, req.UserID); err != nil {
-			return err
-		}
-		q.Instrument, q.Role, q.Answers = b.in, who.Role, answers
 		// The channel learns that this respondent has started, never what
 		// they answered. The key makes it one update however many clicks.
-		_, err = tx.Enqueue(ctx, b.job(jobProgress, req.RoundID, jobPayload{Role: who.Role, Step: "answering"}, now))
+		_, err := tx.Enqueue(ctx, b.job(jobProgress, req.RoundID, jobPayload{Role: req.Role, Step: "answering"}, now))
 		return err
 	})
 	if err != nil {
-		return Questionnaire{}, storage.Respondent{}, b.explainRoundError(ctx, req.RoundID, req.UserID, err)
+		return b.explainRoundError(ctx, req.RoundID, req.UserID, err)
 	}
 	b.Wake()
-	return q, who, nil
+	return nil
 }
 
 // errTampered is a payload that no button of ours could have sent.
-var errTampered = userError{"That button doesn't match any question I asked. Nothing was changed; use the buttons on your latest questionnaire."}
+var errTampered = userError{msg: "That button doesn't match any question I asked. Nothing was changed; use the buttons on your latest questionnaire."}
 
 // explainRoundError turns storage's refusals into what the person should
 // know.
@@ -167,10 +156,8 @@ func (b *Bot) explainRoundError(ctx context.Context, roundID int64, userID strin
 
 // submitOutcome is what a submit did.
 type submitOutcome struct {
-	Questionnaire Questionnaire
-	Respondent    storage.Respondent
-	Unanswered    []string
-	Revealing     bool
+	Respondent storage.Respondent
+	Revealing  bool
 }
 
 // submit locks a respondent's answers; the last submit of a round claims its
@@ -186,7 +173,6 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 		}
 		res, err := tx.Submit(ctx, roundID, userID, b.questionIDs(), now)
 		if errors.Is(err, storage.ErrIncomplete) {
-			out.Unanswered = res.Unanswered
 			return userErrorf("Answer %s first: every question needs a score before you can submit.", joinAnd(res.Unanswered))
 		}
 		if err != nil {
@@ -198,22 +184,15 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 				return err
 			}
 		}
-		q := &out.Questionnaire
-		if q.Round, err = tx.Round(ctx, roundID); err != nil {
+		round, err := tx.Round(ctx, roundID)
+		if err != nil {
 			return err
 		}
 		// Past the deadline both leads suffice: the observer's answers are
 		// not waited for once time is up.
-		if pastDeadline := !now.Before(q.Round.DeadlineAt); res.Complete || pastDeadline {
-			if out.Revealing, err = b.claimReveal(ctx, tx, roundID, !res.Complete, now); err != nil {
-				return err
-			}
-			if out.Revealing {
-				q.Round.State = storage.Revealed
-			}
+		if pastDeadline := !now.Before(round.DeadlineAt); res.Complete || pastDeadline {
+			out.Revealing, err = b.claimReveal(ctx, tx, roundID, !res.Complete, now)
 		}
-		q.Instrument, q.Role, q.Submitted = b.in, res.Respondent.Role, true
-		q.Answers, err = tx.Answers(ctx, roundID, res.Respondent.Role)
 		return err
 	})
 	if err != nil {
@@ -224,8 +203,10 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 		return out, b.explainRoundError(ctx, roundID, userID, err)
 	}
 	b.Wake()
-	b.log.Info("respondent submitted", slog.Int64("round_id", roundID), slog.String("user_id", userID),
-		slog.Bool("revealing", out.Revealing))
+	b.log.Info("respondent submitted", slog.Int64("round_id", roundID), slog.String("user_id", userID))
+	if out.Revealing {
+		b.log.Info("reveal claimed", slog.Int64("round_id", roundID))
+	}
 	return out, nil
 }
 
@@ -234,6 +215,10 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 func (b *Bot) claimReveal(ctx context.Context, tx *storage.Storage, roundID int64, leadsSuffice bool, now time.Time) (bool, error) {
 	won, err := tx.ClaimReveal(ctx, roundID, leadsSuffice, now)
 	if err != nil || !won {
+		return false, err
+	}
+	// What is already being addressed is fixed at the reveal.
+	if err := tx.SnapshotAddressed(ctx, roundID, now); err != nil {
 		return false, err
 	}
 	// Reminders for answering are pointless now.
@@ -247,9 +232,9 @@ func (b *Bot) claimReveal(ctx context.Context, tx *storage.Storage, roundID int6
 	return true, err
 }
 
-// cancelRound cancels the channel's collecting round for a facilitator or an
-// admin.
-func (b *Bot) cancelRound(ctx context.Context, workspaceID, channelID, userID string, isAdmin bool) (storage.Round, error) {
+// cancelRound cancels the channel's collecting round for its facilitator or
+// an admin.
+func (b *Bot) cancelRound(ctx context.Context, workspaceID, channelID, userID string) (storage.Round, error) {
 	round, err := b.store.CollectingRound(ctx, workspaceID, channelID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Round{}, userErrorf("No round is collecting answers in %s, so there is nothing to cancel.", channelRef(channelID))
@@ -257,8 +242,8 @@ func (b *Bot) cancelRound(ctx context.Context, workspaceID, channelID, userID st
 	if err != nil {
 		return storage.Round{}, err
 	}
-	if round.FacilitatorID != userID && !isAdmin {
-		return storage.Round{}, userErrorf("Only %s, who started this round, or a workspace admin can cancel it.", mention(round.FacilitatorID))
+	if err := b.mayManage(ctx, userID, round.FacilitatorID, "cancel"); err != nil {
+		return storage.Round{}, err
 	}
 	now := b.clock.Now()
 	err = b.store.Transact(ctx, func(tx *storage.Storage) error {

@@ -137,14 +137,20 @@ func (b *Bot) revealedRound(ctx context.Context, workspaceID, channelID string) 
 	return round.ID, nil
 }
 
-// gapFor loads a revealed round and one of its current top gaps.
-func (b *Bot) gapFor(ctx context.Context, roundID int64, question string) (Reveal, TopGap, error) {
-	rv, err := LoadReveal(ctx, b.store, b.in, roundID)
+// gapFor loads a revealed round and one of its current top gaps. Called
+// inside a transaction that holds the round's lock, what it finds cannot
+// change before the caller commits.
+func (b *Bot) gapFor(ctx context.Context, tx *storage.Storage, roundID int64, question string) (Reveal, TopGap, error) {
+	if _, err := tx.LockRound(ctx, roundID); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return Reveal{}, TopGap{}, errTampered
+		}
+		return Reveal{}, TopGap{}, err
+	}
+	rv, err := LoadReveal(ctx, tx, b.in, roundID)
 	switch {
 	case errors.Is(err, ErrNotRevealedYet):
 		return Reveal{}, TopGap{}, userErrorf("That round isn't revealed yet. Owners are named for the top gaps after the reveal.")
-	case errors.Is(err, storage.ErrNotFound):
-		return Reveal{}, TopGap{}, errTampered
 	case err != nil:
 		return Reveal{}, TopGap{}, err
 	}
@@ -153,13 +159,17 @@ func (b *Bot) gapFor(ctx context.Context, roundID int64, question string) (Revea
 	}
 	gap, ok := rv.TopGap(question)
 	if !ok {
-		var top []string
-		for _, g := range rv.TopGaps {
-			top = append(top, g.Result.Question.ID)
-		}
-		return Reveal{}, TopGap{}, userErrorf("%s isn't one of round %d's top gaps (%s).", question, rv.Round.ID, strings.Join(top, ", "))
+		return Reveal{}, TopGap{}, userErrorf("%s isn't one of round %d's top gaps (%s).", question, rv.Round.ID, strings.Join(topGapIDs(rv), ", "))
 	}
 	return rv, gap, nil
+}
+
+func topGapIDs(rv Reveal) []string {
+	var ids []string
+	for _, g := range rv.TopGaps {
+		ids = append(ids, g.Result.Question.ID)
+	}
+	return ids
 }
 
 // assignRequest names an owner and a 30-day action for a top gap.
@@ -175,31 +185,30 @@ type assignRequest struct {
 // assign records the owner and action and enqueues the owner's DM, the
 // in-place update of the reveal and a note in its thread.
 func (b *Bot) assign(ctx context.Context, req assignRequest) (storage.Action, error) {
-	rv, gap, err := b.gapFor(ctx, req.RoundID, req.Question)
-	if err != nil {
-		return storage.Action{}, err
-	}
-	if a := gap.Action; a != nil && req.By != a.OwnerID && req.By != rv.Round.FacilitatorID {
-		return storage.Action{}, userErrorf("%s already has an owner, %s. Only they or %s, who started the round, can change it.",
-			req.Question, mention(a.OwnerID), mention(rv.Round.FacilitatorID))
-	}
 	text := strings.TrimSpace(req.Text)
 	if text == "" {
-		return storage.Action{}, userErrorf("Describe the 30-day action, e.g. \"write and sign off the MQL/SQL definition\".")
+		return storage.Action{}, fieldErrorf("action", "Describe the 30-day action, e.g. \"write and sign off the MQL/SQL definition\".")
 	}
 	if len(text) > maxActionLength {
-		return storage.Action{}, userErrorf("Keep the action under %d characters; it's a 30-day step, not a plan.", maxActionLength)
+		return storage.Action{}, fieldErrorf("action", "Keep the action under %d characters; it's a 30-day step, not a plan.", maxActionLength)
 	}
 	if msg := b.checkPerson(ctx, req.OwnerID); msg != "" {
-		return storage.Action{}, userError{msg}
+		return storage.Action{}, fieldErrorf("owner", "%s", msg)
 	}
 	now := b.clock.Now()
 	var saved storage.Action
-	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
+	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
 		if err := remember(ctx, tx, req.DeliveryID, now); err != nil {
 			return err
 		}
-		var err error
+		rv, gap, err := b.gapFor(ctx, tx, req.RoundID, req.Question)
+		if err != nil {
+			return err
+		}
+		if a := gap.Action; a != nil && req.By != a.OwnerID && req.By != rv.Round.FacilitatorID {
+			return userErrorf("%s already has an owner, %s. Only they or %s, who started the round, can change it.",
+				req.Question, mention(a.OwnerID), mention(rv.Round.FacilitatorID))
+		}
 		saved, err = tx.AssignAction(ctx, storage.Action{
 			RoundID: req.RoundID, QuestionID: req.Question, OwnerID: req.OwnerID, Description: text,
 			AssignedBy: req.By, AssignedAt: now, DueAt: now.Add(b.cfg.ActionDue),
@@ -254,31 +263,32 @@ func (b *Bot) markAddressed(ctx context.Context, deliveryID, workspaceID, channe
 			return "", err
 		}
 	}
-	_, gap, err := b.gapFor(ctx, roundID, question)
-	if err != nil {
-		return "", err
-	}
-	if gap.Action != nil {
-		return "", userErrorf("%s already has an owner, %s, in this round, so it stays in the top gaps.", question, mention(gap.Action.OwnerID))
-	}
 	now := b.clock.Now()
-	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
+	var after []string
+	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
 		if err := remember(ctx, tx, deliveryID, now); err != nil {
 			return err
 		}
-		fresh, err := tx.MarkAddressed(ctx, roundID, question, by, now)
+		_, gap, err := b.gapFor(ctx, tx, roundID, question)
 		if err != nil {
 			return err
 		}
-		if !fresh {
-			return errDuplicate
+		if gap.Action != nil {
+			return userErrorf("%s already has an owner, %s, in this round, so it stays in the top gaps.", question, mention(gap.Action.OwnerID))
+		}
+		if _, err := tx.MarkAddressed(ctx, roundID, question, by, now); err != nil {
+			return err
 		}
 		note := fmt.Sprintf("%s marked *%s · %s* as already being addressed; the next gap moves up.", mention(by), question, gap.Result.Question.Topic)
 		change := changeKey()
-		_, err = tx.Enqueue(ctx,
+		if _, err := tx.Enqueue(ctx,
 			b.job(jobTopGaps, roundID, jobPayload{Step: change}, now),
 			b.job(jobThreadNote, roundID, jobPayload{Question: question, Step: change, Text: note}, now),
-		)
+		); err != nil {
+			return err
+		}
+		rv, err := LoadReveal(ctx, tx, b.in, roundID)
+		after = topGapIDs(rv)
 		return err
 	})
 	if errors.Is(err, storage.ErrNotRevealed) {
@@ -288,15 +298,7 @@ func (b *Bot) markAddressed(ctx context.Context, deliveryID, workspaceID, channe
 		return "", err
 	}
 	b.Wake()
-	rv, err := LoadReveal(ctx, b.store, b.in, roundID)
-	if err != nil {
-		return "", err
-	}
-	var top []string
-	for _, g := range rv.TopGaps {
-		top = append(top, g.Result.Question.ID)
-	}
-	return fmt.Sprintf("Marked %s as already being addressed. The top gaps are now %s.", question, joinAnd(top)), nil
+	return fmt.Sprintf("Marked %s as already being addressed. The top gaps are now %s.", question, joinAnd(after)), nil
 }
 
 // parseGapValue reads "<round>:<question>" from a gap button.
@@ -346,8 +348,9 @@ func (b *Bot) submitAssignModal(ctx context.Context, envelopeID string, cb slack
 		return nil
 	}
 	field := "owner"
-	if strings.Contains(err.Error(), "action") {
-		field = "action"
+	var ue userError
+	if errors.As(err, &ue) && ue.field != "" {
+		field = ue.field
 	}
 	return map[string]string{field: b.explain(log, err)}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,12 @@ func (b *Bot) reply(ctx context.Context, responseURL string, log *slog.Logger, e
 	}
 	msg := &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral}
 	if perr := slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.httpClient, msg); perr != nil {
+		// A response_url lets anyone post into the conversation for half an
+		// hour: it stays out of the logs.
+		var urlErr *url.Error
+		if errors.As(perr, &urlErr) {
+			perr = urlErr.Err
+		}
 		log.Warn("reply failed", slog.Any("error", perr))
 	}
 }
@@ -82,8 +89,7 @@ func (b *Bot) handleCommand(ctx context.Context, envelopeID string, cmd slack.Sl
 		text, err := b.historyText(ctx, cmd.TeamID, cmd.ChannelID)
 		b.reply(ctx, cmd.ResponseURL, log, err, text)
 	case "cancel":
-		isAdmin := b.isAdmin(ctx, cmd.UserID)
-		round, err := b.cancelRound(ctx, cmd.TeamID, cmd.ChannelID, cmd.UserID, isAdmin)
+		round, err := b.cancelRound(ctx, cmd.TeamID, cmd.ChannelID, cmd.UserID)
 		b.reply(ctx, cmd.ResponseURL, log, err, fmt.Sprintf("Cancelled round %d. Nobody's answers were shared.", round.ID))
 	case "extend":
 		text, err := b.extendRound(ctx, cmd.TeamID, cmd.ChannelID, cmd.UserID, c.extend)
@@ -104,9 +110,10 @@ func (b *Bot) commandStart(ctx context.Context, envelopeID string, cmd slack.Sla
 	if target == "" {
 		target = cmd.ChannelID
 	}
+	// People are named in role order: marketing, sales, observer.
 	people := map[scoring.Role]string{}
 	for i, u := range c.users {
-		people[[]scoring.Role{scoring.Marketing, scoring.Sales, scoring.Observer}[i]] = u
+		people[scoring.Roles[i]] = u
 	}
 	if err := b.checkStart(ctx, target, people); err != nil {
 		return "", err
@@ -127,7 +134,7 @@ func (b *Bot) checkStart(ctx context.Context, channelID string, people map[scori
 	if errs := b.checkStartFields(ctx, channelID, people); len(errs) > 0 {
 		for _, field := range []string{"channel", string(scoring.Marketing), string(scoring.Sales), string(scoring.Observer)} {
 			if msg, ok := errs[field]; ok {
-				return userError{msg}
+				return userError{msg: msg}
 			}
 		}
 	}
@@ -194,9 +201,20 @@ func (b *Bot) checkPerson(ctx context.Context, userID string) string {
 	return ""
 }
 
-func (b *Bot) isAdmin(ctx context.Context, userID string) bool {
+// mayManage says whether userID may cancel or extend a round that
+// facilitator started: the facilitator, or a workspace admin or owner.
+func (b *Bot) mayManage(ctx context.Context, userID, facilitator, what string) error {
+	if userID == facilitator {
+		return nil
+	}
 	u, err := b.api.GetUserInfoContext(ctx, userID)
-	return err == nil && (u.IsAdmin || u.IsOwner)
+	if err != nil {
+		return userErrorf("I couldn't check with Slack whether you are a workspace admin. Please try again in a minute.")
+	}
+	if u.IsAdmin || u.IsOwner {
+		return nil
+	}
+	return userErrorf("Only %s, who started this round, or a workspace admin can %s it.", mention(facilitator), what)
 }
 
 // startModalMetadata travels in the modal's private_metadata.
@@ -329,23 +347,19 @@ func (b *Bot) clickAnswer(ctx context.Context, envelopeID string, cb slack.Inter
 		return
 	}
 	log = log.With(slog.Int64("round_id", roundID))
-	q, who, err := b.answer(ctx, answerRequest{DeliveryID: envelopeID, RoundID: roundID, Role: role, UserID: cb.User.ID, Question: question, Score: score})
+	err = b.answer(ctx, answerRequest{DeliveryID: envelopeID, RoundID: roundID, Role: role, UserID: cb.User.ID, Question: question, Score: score})
 	if err != nil {
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return
 	}
-	b.showCard(ctx, cb, who, q, log)
+	b.showCard(ctx, cb, roundID, role, log)
 }
 
 // showCard updates the respondent's own questionnaire right after their
-// click; if Slack refuses now, a job brings it up to date later. Clicks can
-// overtake each other, so the card is rendered from the latest state under a
-// per-respondent lock, never from this click's snapshot.
-func (b *Bot) showCard(ctx context.Context, cb slack.InteractionCallback, who storage.Respondent, q Questionnaire, log *slog.Logger) {
-	unlock := b.cards.lock(fmt.Sprintf("%d:%s", q.Round.ID, who.Role))
-	defer unlock()
+// click; if Slack refuses now, a job brings it up to date later.
+func (b *Bot) showCard(ctx context.Context, cb slack.InteractionCallback, roundID int64, role scoring.Role, log *slog.Logger) {
 	err := func() error {
-		r, err := b.store.Respondent(ctx, q.Round.ID, who.Role)
+		r, err := b.store.Respondent(ctx, roundID, role)
 		if err != nil {
 			return err
 		}
@@ -353,14 +367,14 @@ func (b *Bot) showCard(ctx context.Context, cb slack.InteractionCallback, who st
 			// Posted but not yet recorded: the message clicked on is the one.
 			r.DMChannelID, r.QuestionnaireTS = cb.Container.ChannelID, cb.Container.MessageTs
 		}
-		return b.refreshCardOf(ctx, q.Round.ID, r)
+		return b.refreshCardOf(ctx, roundID, r)
 	}()
 	if err == nil {
 		return
 	}
 	log.Warn("updating the questionnaire failed; queued", slog.Any("error", err))
 	now := b.clock.Now()
-	job := b.job(jobCard, q.Round.ID, jobPayload{Role: who.Role, Step: changeKey()}, now)
+	job := b.job(jobCard, roundID, jobPayload{Role: role, Step: changeKey()}, now)
 	if _, err := b.store.Enqueue(ctx, job); err != nil {
 		log.Error("queueing the questionnaire update failed", slog.Any("error", err))
 	}
@@ -390,7 +404,7 @@ func (b *Bot) clickSubmit(ctx context.Context, envelopeID string, cb slack.Inter
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return
 	}
-	b.showCard(ctx, cb, out.Respondent, out.Questionnaire, log)
+	b.showCard(ctx, cb, roundID, out.Respondent.Role, log)
 }
 
 func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
@@ -407,15 +421,9 @@ func (b *Bot) handleEvent(ctx context.Context, evt socketmode.Event) {
 		if inner.Tab != "home" {
 			return
 		}
+		// Publishing is idempotent, so a redelivered event just publishes
+		// again; no deduplication that could swallow a retry after a failure.
 		log := b.log.With(slog.String("user_id", inner.User), slog.String("event_id", eventID))
-		dup, err := b.store.RememberDelivery(ctx, eventID, b.clock.Now())
-		if err != nil {
-			log.Error("remembering the event failed", slog.Any("error", err))
-			return
-		}
-		if dup {
-			return
-		}
 		if err := b.publishHome(ctx, outer.TeamID, inner.User); err != nil {
 			log.Error("publishing home failed", slog.Any("error", err))
 		}

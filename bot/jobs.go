@@ -33,7 +33,8 @@ const (
 	jobNudgeOwner      = "nudge_owner"
 	jobThreadNote      = "thread_note"
 	jobRerunReminder   = "rerun_reminder"
-	jobTopGaps         = "top_gaps" // re-render the top-three gaps message
+	jobTopGaps         = "top_gaps"    // re-render the top-three gaps message
+	jobParkedNote      = "parked_note" // tell the facilitator a delivery was given up
 )
 
 // jobPayload is what a job needs beyond its round.
@@ -46,6 +47,8 @@ type jobPayload struct {
 	UserID   string       `json:"user_id,omitempty"`
 	// At is when a reminder was scheduled for (Unix seconds).
 	At int64 `json:"at,omitempty"`
+	// Job is the key of the job a parked_note is about.
+	Job string `json:"job,omitempty"`
 }
 
 func (p jobPayload) key(kind string, roundID int64) string {
@@ -110,6 +113,7 @@ func (b *Bot) jobHandlers() map[string]jobHandler {
 		jobNudgeOwner:      b.runNudgeOwner,
 		jobThreadNote:      b.runThreadNote,
 		jobRerunReminder:   b.runRerunReminder,
+		jobParkedNote:      b.runParkedNote,
 	}
 }
 
@@ -244,6 +248,7 @@ func (b *Bot) retryOrPark(ctx context.Context, log *slog.Logger, j storage.Job, 
 	if permanent(err) || j.Attempts >= b.maxTries {
 		log.Error("job parked", slog.String("error", reason))
 		b.finish(ctx, log, j, b.store.ParkJob(ctx, j, reason, now))
+		b.noteParked(ctx, log, j, err, now)
 		return
 	}
 	delay := backoff(j.Attempts)
@@ -256,6 +261,29 @@ func backoff(attempt int) time.Duration {
 	d := time.Second << min(attempt, 10)
 	d = min(d, 10*time.Minute)
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// noteParked asks for the round's facilitator to be told when something the
+// team relies on could not be delivered, so a round does not stall in
+// silence. Cosmetic updates (progress, a card) are only logged.
+func (b *Bot) noteParked(ctx context.Context, log *slog.Logger, j storage.Job, err error, now time.Time) {
+	switch j.Kind {
+	case jobProgress, jobCard, jobParkedNote:
+		return
+	}
+	if j.RoundID == nil {
+		return
+	}
+	why := slackErrorCode(err)
+	if why == "" {
+		why = "Slack kept failing"
+	}
+	note := storage.NewJob{Key: "parked:" + j.Key, Kind: jobParkedNote, RoundID: *j.RoundID,
+		Payload: jobPayload{Job: j.Key, Text: why}, RunAt: now}
+	if _, err := b.store.Enqueue(ctx, note); err != nil {
+		log.Error("queueing the facilitator's note failed", slog.Any("error", err))
+	}
+	b.Wake()
 }
 
 func (b *Bot) finish(ctx context.Context, log *slog.Logger, j storage.Job, err error) {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -204,8 +205,8 @@ func (b *Bot) extendRound(ctx context.Context, workspaceID, channelID, userID st
 	if err != nil {
 		return "", err
 	}
-	if round.FacilitatorID != userID && !b.isAdmin(ctx, userID) {
-		return "", userErrorf("Only %s, who started this round, or a workspace admin can extend it.", mention(round.FacilitatorID))
+	if err := b.mayManage(ctx, userID, round.FacilitatorID, "extend"); err != nil {
+		return "", err
 	}
 	now := b.clock.Now()
 	deadline := round.DeadlineAt
@@ -481,7 +482,12 @@ func (b *Bot) setActionStatus(ctx context.Context, deliveryID string, roundID in
 			b.job(jobTopGaps, roundID, jobPayload{Step: change}, now))
 		return err
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, storage.ErrActionDone):
+		return storage.Action{}, userErrorf("The action on %s is already done; it stays done. Nothing was changed.", question)
+	case errors.Is(err, storage.ErrNotRevealed):
+		return storage.Action{}, userErrorf("Round %d is closed; its actions can no longer change.", roundID)
+	case err != nil:
 		return storage.Action{}, err
 	}
 	b.Wake()
@@ -597,8 +603,8 @@ func (b *Bot) clickStartNext(ctx context.Context, cb slack.InteractionCallback, 
 	for _, r := range respondents {
 		people[r.Role] = r.UserID
 	}
-	meta := fmt.Sprintf(`{"channel_id":%q}`, round.ChannelID)
-	if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, renderStartModal(meta, round.ChannelID, people)); err != nil {
+	meta, _ := json.Marshal(startModalMetadata{ChannelID: round.ChannelID})
+	if _, err := b.api.OpenViewContext(ctx, cb.TriggerID, renderStartModal(string(meta), round.ChannelID, people)); err != nil {
 		b.reply(ctx, cb.ResponseURL, log, fmt.Errorf("open start form: %w", err), "")
 	}
 }

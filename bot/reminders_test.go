@@ -243,6 +243,13 @@ func TestOwnerNudgesUntilDone(t *testing.T) {
 		}
 	}
 	h.waitFor("the thread to hear it is done", func() bool { return h.threadHas(reveal, "*done*") })
+	// An older reminder still has its buttons: they cannot reopen it.
+	if _, err := h.slack.ClickButton(owner, dms[0], "", "Still on it"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.waitEphemeral(owner, 2); !strings.Contains(got, "already done; it stays done") {
+		t.Errorf("a stale button on a done action: %s", got)
+	}
 	h.at(2000 * time.Hour)
 	if n := h.countDMs(owner, "overdue"); n != 1 {
 		t.Errorf("%d overdue nudges after done, want 1", n)
@@ -391,6 +398,26 @@ func TestQuarterlyRerunShowsTheTrend(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(text)
+	}
+
+	// Round 1's Q7 action is finished after round 2's reveal: round 2's top
+	// gaps were fixed at its reveal and stay as they are.
+	before := strings.Join(topGapIDs(mustReveal(t, h, 2)), ",")
+	var q7 slackfake.Message
+	for _, m := range h.slack.DMs(owner) {
+		if strings.Contains(m.VisibleText(), "Q7 ·") {
+			q7 = m
+		}
+	}
+	if _, err := h.slack.ClickButton(owner, q7, "", "Done"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("round 1's Q7 done", func() bool {
+		a, err := h.store.Action(context.Background(), 1, "Q7")
+		return err == nil && a.Status == storage.ActionDone
+	})
+	if after := strings.Join(topGapIDs(mustReveal(t, h, 2)), ","); after != before {
+		t.Errorf("round 2's top gaps moved from %s to %s after its reveal", before, after)
 	}
 }
 

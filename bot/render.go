@@ -223,8 +223,6 @@ type RoundStatus struct {
 	Instrument  *scoring.Instrument
 	Round       storage.Round
 	Respondents []storage.Respondent
-	// CancelledBy is set for a cancelled round.
-	CancelledBy string
 }
 
 func respondentProgress(r storage.Respondent) string {
@@ -258,8 +256,8 @@ func renderAnnouncement(s RoundStatus) Message {
 		state = "*All answers are in.* The comparison is below."
 	case storage.Cancelled:
 		state = "*Cancelled.* No answers were shared."
-		if s.CancelledBy != "" {
-			state = fmt.Sprintf("*Cancelled by %s.* No answers were shared.", mention(s.CancelledBy))
+		if r.CancelledBy != "" {
+			state = fmt.Sprintf("*Cancelled by %s.* No answers were shared.", mention(r.CancelledBy))
 		}
 	}
 	return Message{

@@ -174,8 +174,12 @@ func TestRenderAnnouncement(t *testing.T) {
 	}
 	for _, state := range []storage.RoundState{storage.Collecting, storage.Revealed, storage.Cancelled} {
 		t.Run(string(state), func(t *testing.T) {
+			round := sampleRound(state)
+			if state == storage.Cancelled {
+				round.CancelledBy = "UFACIL01"
+			}
 			golden(t, "announcement_"+string(state), renderAnnouncement(RoundStatus{
-				Instrument: scoring.AlignmentMaturity, Round: sampleRound(state), Respondents: respondents, CancelledBy: "UFACIL01",
+				Instrument: scoring.AlignmentMaturity, Round: round, Respondents: respondents,
 			}))
 		})
 	}

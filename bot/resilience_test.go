@@ -268,6 +268,11 @@ func TestAFailingRecipientHoldsUpNobody(t *testing.T) {
 	if !strings.Contains(h.logs.String(), `"msg":"job parked","job":"questionnaire:1:observer"`) {
 		t.Error("the parked job was not logged")
 	}
+	// The facilitator hears of it, with what to do.
+	h.waitDMs(fac, "I couldn't deliver the questionnaire to <@UOLGA001> (RevOps observer)", 1)
+	if dms := h.slack.DMs(fac); !strings.Contains(dms[len(dms)-1].VisibleText(), "user_disabled") {
+		t.Errorf("facilitator's note: %s", dms[len(dms)-1].VisibleText())
+	}
 }
 
 // TestAJobFailingForAWhileIsParkedAfterMaxAttempts: Slack answers 500 to

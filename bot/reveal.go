@@ -36,11 +36,11 @@ type TopGap struct {
 	Action *storage.Action
 }
 
-// AddressedGap is a question already being addressed, and why.
+// AddressedGap is a question already being addressed, and why: someone
+// marked it during this round (MarkedBy), or an earlier round (FromRound)
+// still had an open action on it when this round was revealed.
 type AddressedGap struct {
-	Question string
-	// MarkedBy is who marked it during this round; empty when an action from
-	// an earlier round (FromRound) is still open on it.
+	Question  string
 	MarkedBy  string
 	FromRound int64
 }
@@ -58,9 +58,25 @@ func (r Reveal) Respondent(role scoring.Role) (storage.Respondent, bool) {
 // ErrNotRevealedYet refuses to show answers before the reveal, to anyone.
 var ErrNotRevealedYet = errors.New("the round has not been revealed yet: answers stay hidden until everyone is in")
 
-// LoadReveal assembles a revealed round. It refuses a round that is not
-// revealed: blind holds for every reader, operators included.
+// LoadReveal assembles a revealed round, with its trend against the team's
+// previous round. It refuses a round that is not revealed: blind holds for
+// every reader, operators included.
 func LoadReveal(ctx context.Context, store *storage.Storage, in *scoring.Instrument, roundID int64) (Reveal, error) {
+	rv, err := loadReveal(ctx, store, in, roundID)
+	if err != nil || rv.Round.PreviousRoundID == nil {
+		return rv, err
+	}
+	prev, err := loadReveal(ctx, store, in, *rv.Round.PreviousRoundID)
+	if err != nil {
+		return Reveal{}, fmt.Errorf("previous round of %d: %w", roundID, err)
+	}
+	trend := compareRounds(prev, rv)
+	rv.Trend = &trend
+	return rv, nil
+}
+
+// loadReveal is LoadReveal without the trend.
+func loadReveal(ctx context.Context, store *storage.Storage, in *scoring.Instrument, roundID int64) (Reveal, error) {
 	round, err := store.Round(ctx, roundID)
 	if err != nil {
 		return Reveal{}, err
@@ -72,7 +88,7 @@ func LoadReveal(ctx context.Context, store *storage.Storage, in *scoring.Instrum
 	if rv.Respondents, err = store.Respondents(ctx, roundID); err != nil {
 		return Reveal{}, err
 	}
-	answers, err := store.RoundAnswers(ctx, roundID)
+	answers, err := store.SubmittedAnswers(ctx, roundID)
 	if err != nil {
 		return Reveal{}, err
 	}
@@ -90,45 +106,19 @@ func LoadReveal(ctx context.Context, store *storage.Storage, in *scoring.Instrum
 	if rv.Actions, err = store.Actions(ctx, roundID); err != nil {
 		return Reveal{}, err
 	}
-	if rv.Addressed, err = addressedGaps(ctx, store, roundID); err != nil {
+	marks, err := store.Addressed(ctx, roundID)
+	if err != nil {
 		return Reveal{}, err
 	}
+	for _, m := range marks {
+		gap := AddressedGap{Question: m.QuestionID, MarkedBy: m.MarkedBy}
+		if m.FromRound != nil {
+			gap.FromRound = *m.FromRound
+		}
+		rv.Addressed = append(rv.Addressed, gap)
+	}
 	rv.TopGaps = topGaps(rv.Comparison, rv.Addressed, rv.Actions)
-	if round.PreviousRoundID != nil {
-		prev, err := LoadReveal(ctx, store, in, *round.PreviousRoundID)
-		if err != nil {
-			return Reveal{}, fmt.Errorf("previous round of %d: %w", roundID, err)
-		}
-		trend := compareRounds(prev, rv)
-		rv.Trend = &trend
-	}
 	return rv, nil
-}
-
-func addressedGaps(ctx context.Context, store *storage.Storage, roundID int64) ([]AddressedGap, error) {
-	var gaps []AddressedGap
-	open, err := store.OpenActionsBefore(ctx, roundID)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{}
-	for _, a := range open {
-		if !seen[a.QuestionID] {
-			seen[a.QuestionID] = true
-			gaps = append(gaps, AddressedGap{Question: a.QuestionID, FromRound: a.RoundID})
-		}
-	}
-	marked, err := store.Addressed(ctx, roundID)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range marked {
-		if !seen[m.QuestionID] {
-			seen[m.QuestionID] = true
-			gaps = append(gaps, AddressedGap{Question: m.QuestionID, MarkedBy: m.MarkedBy})
-		}
-	}
-	return gaps, nil
 }
 
 func topGaps(c scoring.Comparison, addressed []AddressedGap, actions []storage.Action) []TopGap {

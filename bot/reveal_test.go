@@ -193,8 +193,9 @@ var threePeople = map[string][]int{
 	obs:   {1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
 }
 
-// TestRevealExactlyOnce has two replicas connected, the last respondent
-// double-clicking Submit and Slack delivering the click again: one reveal.
+// TestRevealExactlyOnce has two replicas connected, the last two
+// respondents submitting at the same moment, each double-clicking, and Slack
+// delivering every click again: the reveal is claimed once and posted once.
 func TestRevealExactlyOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -205,17 +206,17 @@ func TestRevealExactlyOnce(t *testing.T) {
 		h.answerAll(u, threePeople[u])
 	}
 	h.submit(mkt)
-	h.submit(sales)
 
-	card := h.questionnaire(obs)
+	cards := map[string]slackfake.Message{sales: h.questionnaire(sales), obs: h.questionnaire(obs)}
 	var clicks []string
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for range 3 {
+	for i := range 4 {
+		user := []string{sales, obs}[i%2]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			id, err := h.slack.ClickButton(obs, card, "", "Submit")
+			id, err := h.slack.ClickButton(user, cards[user], "", "Submit")
 			if err != nil {
 				t.Error(err)
 				return
@@ -236,6 +237,9 @@ func TestRevealExactlyOnce(t *testing.T) {
 	if n := h.countMessages(revenue, "Alignment reveal"); n != 1 {
 		t.Errorf("%d reveal messages, want 1", n)
 	}
+	if n := strings.Count(h.logs.String(), `"msg":"reveal claimed"`); n != 1 {
+		t.Errorf("the reveal was claimed %d times, want once", n)
+	}
 	j, err := h.store.Job(context.Background(), "reveal:1")
 	if err != nil || j.State != storage.JobDone {
 		t.Errorf("reveal job: %+v %v", j, err)
@@ -247,9 +251,10 @@ func TestRevealExactlyOnce(t *testing.T) {
 	}
 }
 
-// TestRevealAfterACrash: the replica that claimed the reveal dies before
-// posting it; the reveal is posted once by the replica that comes back.
-func TestRevealAfterACrash(t *testing.T) {
+// TestRevealClaimedByAReplicaThatDiesBeforePosting: the replica that claims
+// the reveal (in the last submit's transaction) dies before anything is
+// posted; the reveal is posted once by the replica that comes back.
+func TestRevealClaimedByAReplicaThatDiesBeforePosting(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	first := h.startBot(func(o *Options) { o.NoJobRunner = true })

@@ -2,8 +2,10 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/slack-go/slack"
 
@@ -22,7 +24,7 @@ func (b *Bot) roundStatus(ctx context.Context, roundID int64) (RoundStatus, erro
 	if err != nil {
 		return RoundStatus{}, err
 	}
-	return RoundStatus{Instrument: b.in, Round: round, Respondents: respondents, CancelledBy: round.CancelledBy}, nil
+	return RoundStatus{Instrument: b.in, Round: round, Respondents: respondents}, nil
 }
 
 func (b *Bot) runAnnounce(ctx context.Context, j storage.Job, _ jobPayload) (any, error) {
@@ -37,10 +39,11 @@ func (b *Bot) runAnnounce(ctx context.Context, j storage.Job, _ jobPayload) (any
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.store.SetAnnouncementTS(ctx, status.Round.ID, ts); err != nil {
+	kept, err := b.store.SetAnnouncementTS(ctx, status.Round.ID, ts)
+	if err != nil {
 		return nil, err
 	}
-	return postResult{Channel: status.Round.ChannelID, TS: ts}, nil
+	return postResult{Channel: status.Round.ChannelID, TS: kept}, nil
 }
 
 func (b *Bot) runProgress(ctx context.Context, j storage.Job, _ jobPayload) (any, error) {
@@ -69,15 +72,25 @@ func (b *Bot) waitFor(ctx context.Context, key string) error {
 		return err
 	}
 	switch j.State {
-	case storage.JobPending, storage.JobDone:
-		// Done but not yet visible to us, or still to run: try again shortly.
+	case storage.JobPending:
+		// Its turn (or its lease's end) is the soonest this one can go.
+		if j.RunAt.After(b.clock.Now()) {
+			return deferUntil(j.RunAt)
+		}
+		return errNotYet
+	case storage.JobDone:
+		// Done, and its result read a moment ago: try again.
 		return errNotYet
 	}
 	return dropJob("waited-for job " + key + " is " + string(j.State))
 }
 
-// questionnaire loads a respondent's own view of the round.
+// questionnaire loads a respondent's own view of the round, as it stands.
 func (b *Bot) questionnaire(ctx context.Context, roundID int64, r storage.Respondent) (Questionnaire, error) {
+	r, err := b.store.Respondent(ctx, roundID, r.Role)
+	if err != nil {
+		return Questionnaire{}, err
+	}
 	round, err := b.store.Round(ctx, roundID)
 	if err != nil {
 		return Questionnaire{}, err
@@ -136,18 +149,39 @@ func (b *Bot) runCard(ctx context.Context, j storage.Job, p jobPayload) (any, er
 	if r.QuestionnaireTS == "" {
 		return nil, dropJob("questionnaire never posted")
 	}
-	unlock := b.cards.lock(fmt.Sprintf("%d:%s", *j.RoundID, r.Role))
-	defer unlock()
 	return nil, b.refreshCardOf(ctx, *j.RoundID, r)
 }
 
-// refreshCardOf re-renders a respondent's questionnaire in their DM.
+// refreshCardOf re-renders a respondent's questionnaire in their DM from
+// the latest state. Clicks handled by different replicas can overtake each
+// other, and the last chat.update wins; so after updating, the state is read
+// again and, if it moved meanwhile, the card is rendered once more. The last
+// replica to finish thus always leaves the card as the database has it.
 func (b *Bot) refreshCardOf(ctx context.Context, roundID int64, r storage.Respondent) error {
+	unlock := b.cards.lock(fmt.Sprintf("%d:%s", roundID, r.Role))
+	defer unlock()
 	q, err := b.questionnaire(ctx, roundID, r)
 	if err != nil {
 		return err
 	}
-	return b.updateCard(ctx, r, q)
+	for range 3 {
+		if err := b.updateCard(ctx, r, q); err != nil {
+			return err
+		}
+		latest, err := b.questionnaire(ctx, roundID, r)
+		if err != nil {
+			return err
+		}
+		if sameQuestionnaire(q, latest) {
+			return nil
+		}
+		q = latest
+	}
+	return nil
+}
+
+func sameQuestionnaire(a, b Questionnaire) bool {
+	return a.Submitted == b.Submitted && a.Round.State == b.Round.State && maps.Equal(a.Answers, b.Answers)
 }
 
 func (b *Bot) updateCard(ctx context.Context, r storage.Respondent, q Questionnaire) error {
@@ -156,4 +190,50 @@ func (b *Bot) updateCard(ctx context.Context, r storage.Respondent, q Questionna
 		return fmt.Errorf("update questionnaire: %w", err)
 	}
 	return nil
+}
+
+// runParkedNote tells a round's facilitator, by DM, that something could not
+// be delivered and what they can do about it.
+func (b *Bot) runParkedNote(ctx context.Context, j storage.Job, p jobPayload) (any, error) {
+	parked, err := b.store.Job(ctx, p.Job)
+	if err != nil {
+		return nil, err
+	}
+	var pp jobPayload
+	if err := json.Unmarshal(parked.Payload, &pp); err != nil {
+		return nil, dropJob("unreadable payload of " + p.Job)
+	}
+	round, err := b.store.Round(ctx, *j.RoundID)
+	if err != nil {
+		return nil, err
+	}
+	var what, advice string
+	switch parked.Kind {
+	case jobQuestionnaire, jobNudgeRespondent:
+		r, err := b.store.Respondent(ctx, round.ID, pp.Role)
+		if err != nil {
+			return nil, err
+		}
+		what = fmt.Sprintf("the questionnaire to %s (%s)", mention(r.UserID), r.Role.Label())
+		if parked.Kind == jobNudgeRespondent {
+			what = fmt.Sprintf("a reminder to %s (%s)", mention(r.UserID), r.Role.Label())
+		}
+		advice = "If they can't take part, `/alignment cancel` and start the round again with someone else."
+	case jobOwnerDM, jobNudgeOwner:
+		what = fmt.Sprintf("the DM to %s about their action on %s", mention(pp.UserID), pp.Question)
+		advice = "You can name another owner with the reveal's *Change owner* button."
+	default:
+		what = fmt.Sprintf("a message in %s", channelRef(round.ChannelID))
+		advice = fmt.Sprintf("Check that I'm still a member of %s (`/invite @alignbot`).", channelRef(round.ChannelID))
+	}
+	text := fmt.Sprintf("I couldn't deliver %s for round %d in %s (Slack: %s). %s", what, round.ID, channelRef(round.ChannelID), p.Text, advice)
+	dm, err := b.openDM(ctx, round.FacilitatorID)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := b.postOnce(ctx, j, dm, "", Message{Text: text, Blocks: []slack.Block{section("parked", text)}})
+	if err != nil {
+		return nil, err
+	}
+	return postResult{Channel: dm, TS: ts}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,15 @@ type Action struct {
 const actionColumns = `round_id, question_id, owner_user_id, description, status, blocked_reason,
 	assigned_by, assigned_at, due_at, done_at, updated_at`
 
+// prefixed qualifies each column of a column list with a table alias.
+func prefixed(alias, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = alias + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // AssignAction names the owner and action for a question of a revealed
 // round, replacing an earlier assignment of the same question (which reopens
 // it). It returns ErrNotRevealed for a round that is not revealed.
@@ -72,23 +82,41 @@ func (s *Storage) AssignAction(ctx context.Context, a Action) (Action, error) {
 	return saved, nil
 }
 
-// SetActionStatus moves an action to status. It reports changed=false when
-// the action already had that status (and reason), so a double click posts
-// one update, not two.
+// SetActionStatus moves an action of a revealed round to status. It
+// reports changed=false when the action already had that status (and
+// reason), so a double click posts one update, not two. A done action stays
+// done (ErrActionDone): a stale button on an old reminder must not reopen
+// it. A round no longer revealed (closed) refuses with ErrNotRevealed.
 func (s *Storage) SetActionStatus(ctx context.Context, roundID int64, questionID string, status ActionStatus, reason string, now time.Time) (a Action, changed bool, err error) {
 	err = s.q.GetContext(ctx, &a, `
-		UPDATE actions SET status = $3, blocked_reason = $4, updated_at = $5,
-			done_at = CASE WHEN $3 = 'done' THEN COALESCE(done_at, $5) ELSE NULL END
-		WHERE round_id = $1 AND question_id = $2 AND (status <> $3 OR blocked_reason <> $4)
-		RETURNING `+actionColumns, roundID, questionID, status, reason, now)
-	if errors.Is(err, sql.ErrNoRows) {
-		a, err = s.Action(ctx, roundID, questionID)
-		return a, false, err
+		UPDATE actions a SET status = $3, blocked_reason = $4, updated_at = $5,
+			done_at = CASE WHEN $3 = 'done' THEN $5::timestamptz END
+		FROM rounds r
+		WHERE r.id = a.round_id AND r.state = 'revealed'
+		  AND a.round_id = $1 AND a.question_id = $2 AND a.status <> 'done'
+		  AND (a.status <> $3 OR a.blocked_reason <> $4)
+		RETURNING `+prefixed("a.", actionColumns), roundID, questionID, status, reason, now)
+	if err == nil {
+		return a, true, nil
 	}
-	if err != nil {
+	if !errors.Is(err, sql.ErrNoRows) {
 		return Action{}, false, fmt.Errorf("set status of action on %s in round %d: %w", questionID, roundID, err)
 	}
-	return a, true, nil
+	if a, err = s.Action(ctx, roundID, questionID); err != nil {
+		return Action{}, false, err
+	}
+	round, err := s.Round(ctx, roundID)
+	switch {
+	case err != nil:
+		return Action{}, false, err
+	case a.Status == ActionDone && status == ActionDone:
+		return a, false, nil
+	case a.Status == ActionDone:
+		return a, false, ErrActionDone
+	case round.State != Revealed:
+		return a, false, ErrNotRevealed
+	}
+	return a, false, nil
 }
 
 // Action returns the action on a question of a round.
@@ -116,21 +144,6 @@ func (s *Storage) Actions(ctx context.Context, roundID int64) ([]Action, error) 
 	return as, nil
 }
 
-// OpenActionsBefore returns the team's actions from rounds earlier than
-// roundID that are not done: their questions are already being addressed.
-func (s *Storage) OpenActionsBefore(ctx context.Context, roundID int64) ([]Action, error) {
-	var as []Action
-	err := s.q.SelectContext(ctx, &as, `SELECT `+actionColumns+` FROM actions a
-		WHERE a.status <> 'done' AND a.round_id IN (
-			SELECT e.id FROM rounds e JOIN rounds r ON r.team_id = e.team_id
-			WHERE r.id = $1 AND e.id < $1)
-		ORDER BY a.round_id, length(a.question_id), a.question_id`, roundID)
-	if err != nil {
-		return nil, fmt.Errorf("open actions before round %d: %w", roundID, err)
-	}
-	return as, nil
-}
-
 // MarkAddressed records that a question of a revealed round is already being
 // addressed. It reports whether the mark is new.
 func (s *Storage) MarkAddressed(ctx context.Context, roundID int64, questionID, by string, now time.Time) (bool, error) {
@@ -153,21 +166,44 @@ func (s *Storage) MarkAddressed(ctx context.Context, roundID int64, questionID, 
 	return false, nil
 }
 
-// AddressedMark is a question someone marked as already being addressed.
+// AddressedMark is a question kept out of a round's top gaps because it is
+// already being addressed: marked by someone during the round, or carried
+// from an earlier round whose action on it was still open at the reveal.
 type AddressedMark struct {
 	QuestionID string    `db:"question_id"`
 	MarkedBy   string    `db:"marked_by"`
+	FromRound  *int64    `db:"from_round"`
 	MarkedAt   time.Time `db:"marked_at"`
 }
 
-// Addressed returns the questions marked as already being addressed in the
-// round, in question order.
+// Addressed returns the round's questions already being addressed, in
+// question order.
 func (s *Storage) Addressed(ctx context.Context, roundID int64) ([]AddressedMark, error) {
 	var marks []AddressedMark
-	err := s.q.SelectContext(ctx, &marks, `SELECT question_id, marked_by, marked_at FROM addressed_questions
+	err := s.q.SelectContext(ctx, &marks, `SELECT question_id, marked_by, from_round, marked_at FROM addressed_questions
 		WHERE round_id = $1 ORDER BY length(question_id), question_id`, roundID)
 	if err != nil {
 		return nil, fmt.Errorf("addressed questions of round %d: %w", roundID, err)
 	}
 	return marks, nil
+}
+
+// SnapshotAddressed records, for a round being revealed, the questions that
+// earlier rounds of its team still have open actions on. Call it in the
+// transaction that claims the reveal: from then on the round's top gaps move
+// only when someone marks a gap.
+func (s *Storage) SnapshotAddressed(ctx context.Context, roundID int64, now time.Time) error {
+	_, err := s.q.ExecContext(ctx, `
+		INSERT INTO addressed_questions (round_id, question_id, from_round, marked_at)
+		SELECT DISTINCT ON (a.question_id) $1, a.question_id, a.round_id, $2
+		FROM actions a
+		JOIN rounds earlier ON earlier.id = a.round_id
+		JOIN rounds this ON this.team_id = earlier.team_id AND this.id = $1
+		WHERE a.status <> 'done' AND earlier.id < $1
+		ORDER BY a.question_id, a.round_id DESC
+		ON CONFLICT DO NOTHING`, roundID, now)
+	if err != nil {
+		return fmt.Errorf("snapshot addressed questions of round %d: %w", roundID, err)
+	}
+	return nil
 }

@@ -188,16 +188,6 @@ func (s *Storage) Job(ctx context.Context, key string) (Job, error) {
 	return j, nil
 }
 
-// Jobs returns the jobs of a round, oldest first.
-func (s *Storage) Jobs(ctx context.Context, roundID int64) ([]Job, error) {
-	var jobs []Job
-	err := s.q.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE round_id = $1 ORDER BY id`, roundID)
-	if err != nil {
-		return nil, fmt.Errorf("jobs of round %d: %w", roundID, err)
-	}
-	return jobs, nil
-}
-
 // CancelJobs cancels the round's pending jobs of the given kinds (every kind
 // when none is given) and returns how many it cancelled. A job being run right
 // now is cancelled too; its worker's completion then finds the lease gone.
@@ -209,29 +199,6 @@ func (s *Storage) CancelJobs(ctx context.Context, roundID int64, kinds ...string
 		return 0, fmt.Errorf("cancel jobs of round %d: %w", roundID, err)
 	}
 	return int(n), nil
-}
-
-// CancelJob cancels the pending job with the given key, if any.
-func (s *Storage) CancelJob(ctx context.Context, key string) error {
-	_, err := s.q.ExecContext(ctx, `UPDATE jobs SET state = 'cancelled', lease_token = NULL, updated_at = now()
-		WHERE key = $1 AND state = 'pending'`, key)
-	if err != nil {
-		return fmt.Errorf("cancel job %s: %w", key, err)
-	}
-	return nil
-}
-
-// NextJobAt returns when the earliest pending job is due, and false when the
-// queue is empty.
-func (s *Storage) NextJobAt(ctx context.Context) (time.Time, bool, error) {
-	var at *time.Time
-	if err := s.q.GetContext(ctx, &at, `SELECT min(run_at) FROM jobs WHERE state = 'pending'`); err != nil {
-		return time.Time{}, false, fmt.Errorf("next job: %w", err)
-	}
-	if at == nil {
-		return time.Time{}, false, nil
-	}
-	return *at, true, nil
 }
 
 // JobCounts returns how many jobs are in each state, for metrics.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/alignbot/alignbot/scoring"
@@ -33,11 +35,13 @@ const respondentColumns = `p.round_id, p.role, p.user_id, COALESCE(p.dm_channel_
 // Respondents returns a round's respondents in role order.
 func (s *Storage) Respondents(ctx context.Context, roundID int64) ([]Respondent, error) {
 	var rs []Respondent
-	err := s.q.SelectContext(ctx, &rs, `SELECT `+respondentColumns+` FROM respondents p WHERE p.round_id = $1
-		ORDER BY array_position(ARRAY['marketing', 'sales', 'observer'], p.role)`, roundID)
+	err := s.q.SelectContext(ctx, &rs, `SELECT `+respondentColumns+` FROM respondents p WHERE p.round_id = $1`, roundID)
 	if err != nil {
 		return nil, fmt.Errorf("respondents of round %d: %w", roundID, err)
 	}
+	sort.Slice(rs, func(i, j int) bool {
+		return slices.Index(scoring.Roles, rs[i].Role) < slices.Index(scoring.Roles, rs[j].Role)
+	})
 	return rs, nil
 }
 
@@ -156,10 +160,13 @@ func (s *Storage) Answers(ctx context.Context, roundID int64, role scoring.Role)
 	return answers, nil
 }
 
-// RoundAnswers returns every respondent's answers, by role. Callers must only
-// use it for a revealed round.
-func (s *Storage) RoundAnswers(ctx context.Context, roundID int64) (map[scoring.Role]scoring.Answers, error) {
-	rows, err := s.q.QueryxContext(ctx, `SELECT role, question_id, score FROM answers WHERE round_id = $1`, roundID)
+// SubmittedAnswers returns the answers of every respondent who submitted, by
+// role; a respondent's unsubmitted answers never leave their own
+// questionnaire. Callers must only use it for a revealed round.
+func (s *Storage) SubmittedAnswers(ctx context.Context, roundID int64) (map[scoring.Role]scoring.Answers, error) {
+	rows, err := s.q.QueryxContext(ctx, `SELECT a.role, a.question_id, a.score FROM answers a
+		JOIN respondents p ON p.round_id = a.round_id AND p.role = a.role
+		WHERE a.round_id = $1 AND p.submitted_at IS NOT NULL`, roundID)
 	if err != nil {
 		return nil, fmt.Errorf("answers of round %d: %w", roundID, err)
 	}

@@ -143,8 +143,10 @@ func (s *Storage) LatestRound(ctx context.Context, workspaceID, channelID string
 }
 
 // LatestRevealedRound returns the team's most recently revealed round.
+// workspaceID "" matches any workspace, for an operator who knows only the
+// channel.
 func (s *Storage) LatestRevealedRound(ctx context.Context, workspaceID, channelID string) (Round, error) {
-	return s.getRound(ctx, `WHERE t.workspace_id = $1 AND t.channel_id = $2 AND r.state IN ('revealed', 'closed')
+	return s.getRound(ctx, `WHERE ($1 = '' OR t.workspace_id = $1) AND t.channel_id = $2 AND r.state IN ('revealed', 'closed')
 		ORDER BY r.revealed_at DESC, r.id DESC LIMIT 1`, workspaceID, channelID)
 }
 
@@ -188,13 +190,15 @@ func (s *Storage) UserRounds(ctx context.Context, workspaceID, userID string, li
 }
 
 // ClaimReveal moves a collecting round to revealed if its respondents allow
-// it: every respondent submitted, or — when leadsSuffice, at the deadline —
-// both leads submitted. It is a single statement: of any number of concurrent
-// callers exactly one gets true.
+// it: every respondent submitted, or, when leadsSuffice and the deadline has
+// passed by now, both leads submitted. It is a single statement: of any
+// number of concurrent callers exactly one gets true, and a deadline moved
+// by a concurrent extend is respected.
 func (s *Storage) ClaimReveal(ctx context.Context, roundID int64, leadsSuffice bool, now time.Time) (bool, error) {
 	n, err := s.execCount(ctx, `
 		UPDATE rounds SET state = 'revealed', revealed_at = $3
 		WHERE id = $1 AND state = 'collecting'
+		  AND (NOT $2 OR deadline_at <= $3)
 		  AND NOT EXISTS (
 			SELECT 1 FROM respondents p
 			WHERE p.round_id = $1 AND p.submitted_at IS NULL
@@ -282,11 +286,4 @@ func (s *Storage) setOnce(ctx context.Context, column string, roundID int64, ts 
 		return "", fmt.Errorf("set %s of round %d: %w", column, roundID, err)
 	}
 	return kept, nil
-}
-
-// LatestRevealedChannelRound is LatestRevealedRound for an operator who knows
-// the channel but maybe not the workspace: workspaceID "" matches any.
-func (s *Storage) LatestRevealedChannelRound(ctx context.Context, workspaceID, channelID string) (Round, error) {
-	return s.getRound(ctx, `WHERE ($1 = '' OR t.workspace_id = $1) AND t.channel_id = $2 AND r.state IN ('revealed', 'closed')
-		ORDER BY r.revealed_at DESC, r.id DESC LIMIT 1`, workspaceID, channelID)
 }

@@ -42,8 +42,11 @@ var (
 	ErrNotCollecting = errors.New("the round is not collecting answers")
 	// ErrIncomplete: a submit was attempted with questions unanswered.
 	ErrIncomplete = errors.New("questions are unanswered")
-	// ErrNotRevealed: the operation needs a revealed round.
-	ErrNotRevealed = errors.New("the round has not been revealed")
+	// ErrNotRevealed: the operation needs a revealed round (not one still
+	// collecting, nor one closed).
+	ErrNotRevealed = errors.New("the round is not open for changes to its gaps")
+	// ErrActionDone: the action is done and stays done.
+	ErrActionDone = errors.New("the action is already done")
 	// ErrLeaseLost: the job's lease expired and another worker claimed it.
 	ErrLeaseLost = errors.New("job lease lost")
 )
@@ -93,8 +96,9 @@ func (s *Storage) Close() error { return s.db.Close() }
 func (s *Storage) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Transact runs fn in one transaction and commits it if fn returns nil. On a
-// serialization failure or deadlock the whole transaction is retried, so fn
-// may run more than once and must not have effects outside the database.
+// deadlock (or a serialization failure, should a caller raise the isolation
+// level) the whole transaction is retried, so fn may run more than once and
+// must not have effects outside the database.
 // Inside fn, use only the *Storage it is given.
 func (s *Storage) Transact(ctx context.Context, fn func(*Storage) error) error {
 	if s.tx {

@@ -430,13 +430,21 @@ func TestClaimRevealAtTheDeadline(t *testing.T) {
 	if _, err := s.Submit(ctx, r.ID, "USAL", questionIDs, t0); err != nil {
 		t.Fatal(err)
 	}
-	// Both leads in, observer missing: not before the deadline...
+	// Both leads in, observer missing: not while everyone is awaited...
 	if won, err := s.ClaimReveal(ctx, r.ID, false, t0); err != nil || won {
-		t.Fatalf("observer missing, before deadline: won=%v err=%v", won, err)
+		t.Fatalf("observer missing, everyone awaited: won=%v err=%v", won, err)
 	}
-	// ...but at it.
-	if won, err := s.ClaimReveal(ctx, r.ID, true, t0); err != nil || !won {
-		t.Fatalf("observer missing, at deadline: won=%v err=%v", won, err)
+	// ...nor on leads alone before the deadline, which an extend may just
+	// have moved...
+	if err := s.ExtendDeadline(ctx, r.ID, r.DeadlineAt.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if won, err := s.ClaimReveal(ctx, r.ID, true, r.DeadlineAt); err != nil || won {
+		t.Fatalf("observer missing, at the old deadline: won=%v err=%v", won, err)
+	}
+	// ...but at the deadline.
+	if won, err := s.ClaimReveal(ctx, r.ID, true, r.DeadlineAt.Add(time.Hour)); err != nil || !won {
+		t.Fatalf("observer missing, at the deadline: won=%v err=%v", won, err)
 	}
 }
 
@@ -479,10 +487,6 @@ func TestJobsAreClaimedOnlyWhenDue(t *testing.T) {
 	jobs, err := s.ClaimJobs(ctx, "w", t0, time.Minute, 10)
 	if err != nil || len(jobs) != 1 || jobs[0].Key != "now" {
 		t.Fatalf("at t0: %v %v", jobs, err)
-	}
-	next, ok, err := s.NextJobAt(ctx)
-	if err != nil || !ok || !next.Equal(t0.Add(time.Minute)) {
-		t.Errorf("NextJobAt: got %v %v %v; want the lease end", next, ok, err)
 	}
 	jobs, err = s.ClaimJobs(ctx, "w", t0.Add(time.Hour), time.Minute, 10)
 	if err != nil || len(jobs) != 2 {
@@ -689,6 +693,14 @@ func TestActionsAndAddressedQuestions(t *testing.T) {
 	if err != nil || !changed || got.DoneAt == nil || got.BlockedReason != "" {
 		t.Fatalf("done: %+v %v %v", got, changed, err)
 	}
+	// Done stays done: a stale "Still on it" cannot reopen it; "Done" again
+	// changes nothing.
+	if _, _, err := s.SetActionStatus(ctx, r.ID, "Q3", storage.ActionInProgress, "", t0.Add(4*time.Hour)); !errors.Is(err, storage.ErrActionDone) {
+		t.Errorf("reopening a done action: got %v, want ErrActionDone", err)
+	}
+	if _, changed, err := s.SetActionStatus(ctx, r.ID, "Q3", storage.ActionDone, "", t0.Add(4*time.Hour)); err != nil || changed {
+		t.Errorf("done twice: changed=%v %v", changed, err)
+	}
 
 	// Reassigning reopens.
 	a.OwnerID = "UOTHER"
@@ -706,16 +718,34 @@ func TestActionsAndAddressedQuestions(t *testing.T) {
 		t.Errorf("Addressed: %+v %v", marks, err)
 	}
 
-	// A later round of the same team sees the open action as already addressed.
+	// A later round of the same team, at its reveal, carries the open
+	// action as already being addressed; finishing the action afterwards
+	// does not change that round's record.
 	next := startRound(t, s, "C1", map[scoring.Role]string{scoring.Marketing: "UMKT", scoring.Sales: "USAL"})
-	open, err := s.OpenActionsBefore(ctx, next.ID)
-	if err != nil || len(open) != 1 || open[0].QuestionID != "Q3" {
-		t.Errorf("OpenActionsBefore: %+v %v", open, err)
+	other := startRound(t, s, "C2", map[scoring.Role]string{scoring.Marketing: "UMKT", scoring.Sales: "USAL"})
+	for _, id := range []int64{next.ID, other.ID} {
+		if err := s.SnapshotAddressed(ctx, id, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	carried, err := s.Addressed(ctx, next.ID)
+	if err != nil || len(carried) != 1 || carried[0].QuestionID != "Q3" || carried[0].FromRound == nil || *carried[0].FromRound != r.ID || carried[0].MarkedBy != "" {
+		t.Errorf("snapshot of the next round: %+v %v", carried, err)
+	}
+	if elsewhere, _ := s.Addressed(ctx, other.ID); len(elsewhere) != 0 {
+		t.Errorf("another team's round inherited %+v", elsewhere)
 	}
 	if _, _, err := s.SetActionStatus(ctx, r.ID, "Q3", storage.ActionDone, "", t0); err != nil {
 		t.Fatal(err)
 	}
-	if open, err := s.OpenActionsBefore(ctx, next.ID); err != nil || len(open) != 0 {
-		t.Errorf("done actions are not open: %+v %v", open, err)
+	if still, _ := s.Addressed(ctx, next.ID); len(still) != 1 {
+		t.Errorf("finishing the action changed the snapshot: %+v", still)
+	}
+	// A closed round's actions no longer change.
+	if ok, err := s.CloseRound(ctx, r.ID, t0); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if _, err := s.AssignAction(ctx, a); !errors.Is(err, storage.ErrNotRevealed) {
+		t.Errorf("assign on a closed round: %v", err)
 	}
 }

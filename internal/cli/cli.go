@@ -211,7 +211,7 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer closeStore()
 	id := *roundID
 	if *latest {
-		round, err := store.LatestRevealedChannelRound(ctx, *workspace, *channel)
+		round, err := store.LatestRevealedRound(ctx, *workspace, *channel)
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("export: no revealed round in channel %s", *channel)
 		}
