@@ -24,6 +24,21 @@ func (h *harness) countDMs(user, s string) int {
 	return n
 }
 
+// lastDMAbout returns the latest DM to user whose text contains s.
+func (h *harness) lastDMAbout(user, s string) slackfake.Message {
+	h.t.Helper()
+	var found slackfake.Message
+	for _, m := range h.slack.DMs(user) {
+		if strings.Contains(m.VisibleText(), s) {
+			found = m
+		}
+	}
+	if found.TS == "" {
+		h.t.Fatalf("no DM to %s about %q", user, s)
+	}
+	return found
+}
+
 func (h *harness) waitDMs(user, s string, n int) {
 	h.t.Helper()
 	h.waitFor(fmt.Sprintf("%d DMs to %s containing %q", n, user, s), func() bool { return h.countDMs(user, s) >= n })
@@ -287,13 +302,7 @@ func TestRoundClosesWhenAllActionsAreDone(t *testing.T) {
 	}
 	h.waitDMs(owner, "named you owner", 3)
 	for i, q := range []string{"Q7", "Q8", "Q9"} {
-		var dm slackfake.Message
-		for _, m := range h.slack.DMs(owner) {
-			if strings.Contains(m.VisibleText(), "*"+q+" ·") || strings.Contains(m.VisibleText(), q+" ·") {
-				dm = m
-			}
-		}
-		if _, err := h.slack.ClickButton(owner, dm, "", "Done"); err != nil {
+		if _, err := h.slack.ClickButton(owner, h.lastDMAbout(owner, q+" ·"), "", "Done"); err != nil {
 			t.Fatal(err)
 		}
 		if i < 2 {
@@ -320,13 +329,7 @@ func TestQuarterlyRerunShowsTheTrend(t *testing.T) {
 	h.command(fac, revenue, "assign Q7 "+h.slack.MentionUser(owner)+" Agree attribution definitions")
 	h.command(fac, revenue, "assign Q8 "+h.slack.MentionUser(owner)+" Monthly win/loss call")
 	h.waitDMs(owner, "named you owner", 2)
-	var q8 slackfake.Message
-	for _, m := range h.slack.DMs(owner) {
-		if strings.Contains(m.VisibleText(), "Q8 ·") {
-			q8 = m
-		}
-	}
-	if _, err := h.slack.ClickButton(owner, q8, "", "Done"); err != nil {
+	if _, err := h.slack.ClickButton(owner, h.lastDMAbout(owner, "Q8 ·"), "", "Done"); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("Q8 done", func() bool { return h.threadHas(reveal, "*done*") })
@@ -403,13 +406,7 @@ func TestQuarterlyRerunShowsTheTrend(t *testing.T) {
 	// Round 1's Q7 action is finished after round 2's reveal: round 2's top
 	// gaps were fixed at its reveal and stay as they are.
 	before := strings.Join(topGapIDs(mustReveal(t, h, 2)), ",")
-	var q7 slackfake.Message
-	for _, m := range h.slack.DMs(owner) {
-		if strings.Contains(m.VisibleText(), "Q7 ·") {
-			q7 = m
-		}
-	}
-	if _, err := h.slack.ClickButton(owner, q7, "", "Done"); err != nil {
+	if _, err := h.slack.ClickButton(owner, h.lastDMAbout(owner, "Q7 ·"), "", "Done"); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("round 1's Q7 done", func() bool {
