@@ -241,7 +241,7 @@ func (b *Bot) retryOrPark(ctx context.Context, log *slog.Logger, j storage.Job, 
 	reason := err.Error()
 	if wait, limited := retryAfter(err); limited {
 		// Slack asked us to slow down; that is not the job's fault.
-		log.Info("rate limited by slack", slog.Duration("retry_after", wait))
+		log.Info("rate limited by slack", slog.String("retry_after", wait.String()))
 		b.finish(ctx, log, j, b.store.DeferJob(ctx, j, now.Add(wait), now))
 		return
 	}
@@ -252,7 +252,7 @@ func (b *Bot) retryOrPark(ctx context.Context, log *slog.Logger, j storage.Job, 
 		return
 	}
 	delay := backoff(j.Attempts)
-	log.Warn("job failed, will retry", slog.String("error", reason), slog.Duration("retry_in", delay))
+	log.Warn("job failed, will retry", slog.String("error", reason), slog.String("retry_in", delay.Round(time.Millisecond).String()))
 	b.finish(ctx, log, j, b.store.RetryJob(ctx, j, now.Add(delay), reason, now))
 }
 

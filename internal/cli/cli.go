@@ -99,7 +99,7 @@ func openStorage(ctx context.Context, db config.Database, log *slog.Logger) (*st
 			logFile.Close()
 			return nil, nil, fmt.Errorf("embedded postgres (set DATABASE_URL to use your own): %w", err)
 		}
-		log.Info("embedded postgres started", slog.String("data_dir", dir), slog.Duration("took", time.Since(start)))
+		log.Info("embedded postgres started", slog.String("data_dir", dir), slog.String("took", time.Since(start).Round(time.Millisecond).String()))
 		url = embedded.URL()
 	}
 	stopEmbedded := func() {
@@ -157,7 +157,7 @@ func run(ctx context.Context, stderr io.Writer) error {
 		}()
 		defer srv.Close()
 	}
-	log.Info("alignbot starting", slog.String("slack_api_url", cfg.APIURL), slog.Duration("deadline", cfg.Deadline),
+	log.Info("alignbot starting", slog.String("slack_api_url", cfg.APIURL), slog.String("deadline", cfg.Deadline.String()),
 		slog.String("working_hours", cfg.WorkingHours.String()))
 	err = b.Run(ctx)
 	log.Info("alignbot stopped")
