@@ -59,7 +59,7 @@ func (b *Bot) runReveal(ctx context.Context, j storage.Job, _ jobPayload) (any, 
 // runRevealPart posts the Nth thread reply of a reveal too long for one
 // message, then enqueues the next, so replies keep their order.
 func (b *Bot) runRevealPart(ctx context.Context, j storage.Job, p jobPayload) (any, error) {
-	rv, err := LoadReveal(ctx, b.store, b.in, *j.RoundID)
+	rv, err := loadReveal(ctx, b.store, b.in, *j.RoundID)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (b *Bot) gapFor(ctx context.Context, tx *storage.Storage, roundID int64, qu
 		}
 		return Reveal{}, TopGap{}, err
 	}
-	rv, err := LoadReveal(ctx, tx, b.in, roundID)
+	rv, err := loadReveal(ctx, tx, b.in, roundID)
 	switch {
 	case errors.Is(err, ErrNotRevealedYet):
 		return Reveal{}, TopGap{}, userErrorf("That round isn't revealed yet. Owners are named for the top gaps after the reveal.")
@@ -287,7 +287,7 @@ func (b *Bot) markAddressed(ctx context.Context, deliveryID, workspaceID, channe
 		); err != nil {
 			return err
 		}
-		rv, err := LoadReveal(ctx, tx, b.in, roundID)
+		rv, err := loadReveal(ctx, tx, b.in, roundID)
 		after = topGapIDs(rv)
 		return err
 	})

@@ -358,17 +358,7 @@ func (b *Bot) clickAnswer(ctx context.Context, envelopeID string, cb slack.Inter
 // showCard updates the respondent's own questionnaire right after their
 // click; if Slack refuses now, a job brings it up to date later.
 func (b *Bot) showCard(ctx context.Context, cb slack.InteractionCallback, roundID int64, role scoring.Role, log *slog.Logger) {
-	err := func() error {
-		r, err := b.store.Respondent(ctx, roundID, role)
-		if err != nil {
-			return err
-		}
-		if r.QuestionnaireTS == "" {
-			// Posted but not yet recorded: the message clicked on is the one.
-			r.DMChannelID, r.QuestionnaireTS = cb.Container.ChannelID, cb.Container.MessageTs
-		}
-		return b.refreshCardOf(ctx, roundID, r)
-	}()
+	err := b.refreshCard(ctx, roundID, role, cb.Container.ChannelID, cb.Container.MessageTs)
 	if err == nil {
 		return
 	}

@@ -503,7 +503,7 @@ func (b *Bot) setActionStatus(ctx context.Context, deliveryID string, roundID in
 // action and every action is done. Closing is one conditional statement, so
 // two owners finishing at once close it once.
 func (b *Bot) closeIfDone(ctx context.Context, roundID int64) error {
-	rv, err := LoadReveal(ctx, b.store, b.in, roundID)
+	rv, err := loadReveal(ctx, b.store, b.in, roundID)
 	if err != nil {
 		return err
 	}

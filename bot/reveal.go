@@ -75,7 +75,8 @@ func LoadReveal(ctx context.Context, store *storage.Storage, in *scoring.Instrum
 	return rv, nil
 }
 
-// loadReveal is LoadReveal without the trend.
+// loadReveal is LoadReveal without the trend, for callers that do not show
+// it: the trend costs a second round's answers and comparison.
 func loadReveal(ctx context.Context, store *storage.Storage, in *scoring.Instrument, roundID int64) (Reveal, error) {
 	round, err := store.Round(ctx, roundID)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
 
@@ -85,34 +86,31 @@ func (b *Bot) waitFor(ctx context.Context, key string) error {
 	return dropJob("waited-for job " + key + " is " + string(j.State))
 }
 
-// questionnaire loads a respondent's own view of the round, as it stands.
-func (b *Bot) questionnaire(ctx context.Context, roundID int64, r storage.Respondent) (Questionnaire, error) {
-	r, err := b.store.Respondent(ctx, roundID, r.Role)
+// questionnaire loads a respondent's own view of the round, as it stands,
+// and the respondent.
+func (b *Bot) questionnaire(ctx context.Context, roundID int64, role scoring.Role) (Questionnaire, storage.Respondent, error) {
+	r, err := b.store.Respondent(ctx, roundID, role)
 	if err != nil {
-		return Questionnaire{}, err
+		return Questionnaire{}, storage.Respondent{}, err
 	}
 	round, err := b.store.Round(ctx, roundID)
 	if err != nil {
-		return Questionnaire{}, err
+		return Questionnaire{}, storage.Respondent{}, err
 	}
-	answers, err := b.store.Answers(ctx, roundID, r.Role)
+	answers, err := b.store.Answers(ctx, roundID, role)
 	if err != nil {
-		return Questionnaire{}, err
+		return Questionnaire{}, storage.Respondent{}, err
 	}
-	return Questionnaire{Instrument: b.in, Round: round, Role: r.Role, Answers: answers, Submitted: r.Submitted()}, nil
+	return Questionnaire{Instrument: b.in, Round: round, Role: role, Answers: answers, Submitted: r.Submitted()}, r, nil
 }
 
 func (b *Bot) runQuestionnaire(ctx context.Context, j storage.Job, p jobPayload) (any, error) {
-	r, err := b.store.Respondent(ctx, *j.RoundID, p.Role)
+	q, r, err := b.questionnaire(ctx, *j.RoundID, p.Role)
 	if err != nil {
 		return nil, err
 	}
 	if r.QuestionnaireTS != "" {
 		return postResult{Channel: r.DMChannelID, TS: r.QuestionnaireTS}, nil
-	}
-	q, err := b.questionnaire(ctx, *j.RoundID, r)
-	if err != nil {
-		return nil, err
 	}
 	if q.Round.State == storage.Cancelled {
 		return nil, dropJob("round cancelled before the questionnaire went out")
@@ -142,33 +140,34 @@ func (b *Bot) openDM(ctx context.Context, userID string) (string, error) {
 }
 
 func (b *Bot) runCard(ctx context.Context, j storage.Job, p jobPayload) (any, error) {
-	r, err := b.store.Respondent(ctx, *j.RoundID, p.Role)
-	if err != nil {
-		return nil, err
-	}
-	if r.QuestionnaireTS == "" {
-		return nil, dropJob("questionnaire never posted")
-	}
-	return nil, b.refreshCardOf(ctx, *j.RoundID, r)
+	return nil, b.refreshCard(ctx, *j.RoundID, p.Role, "", "")
 }
 
-// refreshCardOf re-renders a respondent's questionnaire in their DM from
-// the latest state. Clicks handled by different replicas can overtake each
+// refreshCard re-renders a respondent's questionnaire in their DM from the
+// latest state. Clicks handled by different replicas can overtake each
 // other, and the last chat.update wins; so after updating, the state is read
 // again and, if it moved meanwhile, the card is rendered once more. The last
 // replica to finish thus always leaves the card as the database has it.
-func (b *Bot) refreshCardOf(ctx context.Context, roundID int64, r storage.Respondent) error {
-	unlock := b.cards.lock(fmt.Sprintf("%d:%s", roundID, r.Role))
+// When the questionnaire's message is not recorded yet (a click raced the
+// job that posted it), the message clicked on, channel and ts, stands in.
+func (b *Bot) refreshCard(ctx context.Context, roundID int64, role scoring.Role, channel, ts string) error {
+	unlock := b.cards.lock(fmt.Sprintf("%d:%s", roundID, role))
 	defer unlock()
-	q, err := b.questionnaire(ctx, roundID, r)
+	q, r, err := b.questionnaire(ctx, roundID, role)
 	if err != nil {
 		return err
+	}
+	if r.QuestionnaireTS == "" {
+		r.DMChannelID, r.QuestionnaireTS = channel, ts
+	}
+	if r.QuestionnaireTS == "" {
+		return dropJob("questionnaire never posted")
 	}
 	for range 3 {
 		if err := b.updateCard(ctx, r, q); err != nil {
 			return err
 		}
-		latest, err := b.questionnaire(ctx, roundID, r)
+		latest, _, err := b.questionnaire(ctx, roundID, role)
 		if err != nil {
 			return err
 		}

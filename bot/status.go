@@ -38,7 +38,7 @@ func (b *Bot) statusText(ctx context.Context, workspaceID, channelID string) (st
 	case storage.Cancelled:
 		return fmt.Sprintf("Round %d in %s was cancelled. Start a new one with %s.", round.ID, channelRef(channelID), startUsage), nil
 	}
-	rv, err := LoadReveal(ctx, b.store, b.in, round.ID)
+	rv, err := loadReveal(ctx, b.store, b.in, round.ID)
 	if err != nil {
 		return "", err
 	}
@@ -78,7 +78,7 @@ func (b *Bot) historyText(ctx context.Context, workspaceID, channelID string) (s
 		case storage.Cancelled:
 			line += "cancelled"
 		default:
-			rv, err := LoadReveal(ctx, b.store, b.in, r.ID)
+			rv, err := loadReveal(ctx, b.store, b.in, r.ID)
 			if err != nil {
 				return "", err
 			}
@@ -163,7 +163,7 @@ func (b *Bot) homeLine(ctx context.Context, r storage.Round, userID string) (str
 		}
 		return head + ", collecting answers.\n" + strings.Join(parts, "\n"), nil
 	}
-	rv, err := LoadReveal(ctx, b.store, b.in, r.ID)
+	rv, err := loadReveal(ctx, b.store, b.in, r.ID)
 	if err != nil {
 		return "", err
 	}
