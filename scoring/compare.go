@@ -2,26 +2,31 @@ package scoring
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
-// Response is one respondent's complete set of answers.
+// Response is one respondent's complete set of answers and, for a lead, what
+// they expect the other lead answered.
 type Response struct {
 	Role    Role
 	Answers Answers
+	// Predictions are a lead's guesses of the other lead's scores, by
+	// question; optional and possibly partial.
+	Predictions Answers
 }
 
-// Difference classifies how far respondents are apart on one question.
+// Difference classifies how far the two leads are apart on one question.
 type Difference int
 
 // The kinds of difference, in the order the reveal discusses them.
 const (
-	// StructuralGap: respondents at opposite ends of the scale. "A structural
+	// StructuralGap: the leads at opposite ends of the scale. "A structural
 	// gap dressed up as a perception problem"; discuss these first.
 	StructuralGap Difference = iota
-	// MinorDifference: apart, but not at opposite ends.
+	// MinorDifference: the leads apart, but not at opposite ends.
 	MinorDifference
-	// Agreement: every respondent gave the same score.
+	// Agreement: both leads gave the same score.
 	Agreement
 )
 
@@ -30,15 +35,20 @@ type QuestionResult struct {
 	Question Question
 	// Scores by role, for the respondents being compared.
 	Scores map[Role]int
-	// Spread is max − min over every respondent who answered, observer included.
+	// Spread is max − min over every respondent, observer included. It is
+	// reported, but gaps are between the leads only.
 	Spread int
 	// Combined is the marketing lead's score plus the sales lead's score.
 	// The observer does not count toward it.
 	Combined int
-	// LeadSpread is |marketing − sales|.
-	LeadSpread int
+	// LeadGap is |marketing − sales|.
+	LeadGap    int
 	Difference Difference
 }
+
+// FullyInPlace reports whether both leads score the question at the top of
+// the scale: it is never a gap to work on.
+func (q QuestionResult) FullyInPlace(in *Instrument) bool { return q.Combined == in.MaxCombined() }
 
 // CategoryScore is a respondent's subtotal over one category.
 type CategoryScore struct {
@@ -46,7 +56,7 @@ type CategoryScore struct {
 	Score    int
 	Max      int
 	// AllZero is set when the respondent scored every question of the
-	// category 0.
+	// category at the bottom of the scale.
 	AllZero bool
 }
 
@@ -63,15 +73,31 @@ type RespondentResult struct {
 // it.
 type Flag struct {
 	Code    string
+	Title   string
 	Meaning string
 	Roles   []Role
+	Steers  []string
 }
 
+// RaisedByLead reports whether a lead's answers raised the flag; only then
+// does it steer the priorities. An observer's flag is shown, not acted on.
+func (f Flag) RaisedByLead() bool { return slices.ContainsFunc(f.Roles, Role.IsLead) }
+
 // ZeroCategory is a category in which at least one respondent scored every
-// question 0, with the roles who did.
+// question at the bottom of the scale, with the roles who did.
 type ZeroCategory struct {
 	Category Category
 	Roles    []Role
+}
+
+// ObserverNote is a question the observer sees differently from a lead by a
+// whole structural gap. It is a note beside the comparison, never a gap: gaps
+// are between marketing and sales.
+type ObserverNote struct {
+	Question Question
+	Observer int
+	// Apart are the leads the observer is a structural gap away from.
+	Apart []Role
 }
 
 // Comparison is everything the reveal shows, computed from the responses.
@@ -81,24 +107,37 @@ type Comparison struct {
 	Respondents []RespondentResult
 	// Questions in instrument order.
 	Questions []QuestionResult
-	// TeamTier is the lower of the two leads' tiers: "use the honest answer".
-	TeamTier       Tier
-	NextMove       NextMove
+	// LeadTier is the lower of the two leads' tiers: "use the honest
+	// answer".
+	LeadTier Tier
+	// TeamTier is the tier the advice is for: LeadTier, capped when the
+	// leads disagree structurally on too many questions.
+	TeamTier Tier
+	// Capped is set when the many-gaps rule lowered the team tier.
+	Capped   bool
+	NextMove NextMove
+	// Leverage is the next move's questions without those both leads
+	// already score at the top.
+	Leverage       []string
 	StructuralGaps int
-	// ManyGaps is set when StructuralGaps exceeds the instrument's threshold.
+	// ManyGaps is set when the instrument's many-gaps rule applies.
 	ManyGaps       bool
 	Flags          []Flag
 	ZeroCategories []ZeroCategory
+	ObserverNotes  []ObserverNote
+	// Perception is how well each lead read the other; nil when no lead
+	// made a prediction.
+	Perception *Perception
 }
 
 // Compare applies the diagnostic's rules to the responses of one round. Both
 // leads are required: a one-sided comparison is never made. The observer is
 // optional. Every response must be complete.
 func Compare(in *Instrument, responses []Response) (Comparison, error) {
-	byRole := map[Role]Answers{}
+	byRole := map[Role]Response{}
 	for _, r := range responses {
-		if !r.Role.Valid() {
-			return Comparison{}, fmt.Errorf("compare: unknown role %q", r.Role)
+		if !in.HasRole(r.Role) {
+			return Comparison{}, fmt.Errorf("compare: %s has no role %q", in.ID, r.Role)
 		}
 		if _, dup := byRole[r.Role]; dup {
 			return Comparison{}, fmt.Errorf("compare: two responses for %s", r.Role)
@@ -106,50 +145,85 @@ func Compare(in *Instrument, responses []Response) (Comparison, error) {
 		if err := in.CheckComplete(r.Answers); err != nil {
 			return Comparison{}, fmt.Errorf("compare: %s: %w", r.Role, err)
 		}
-		byRole[r.Role] = r.Answers
+		if len(r.Predictions) > 0 && !r.Role.IsLead() {
+			return Comparison{}, fmt.Errorf("compare: only the leads predict; %s did", r.Role)
+		}
+		for id, score := range r.Predictions {
+			if err := in.CheckScore(id, score); err != nil {
+				return Comparison{}, fmt.Errorf("compare: %s's prediction: %w", r.Role, err)
+			}
+		}
+		byRole[r.Role] = r
 	}
-	for _, lead := range []Role{Marketing, Sales} {
+	for _, lead := range Leads {
 		if _, ok := byRole[lead]; !ok {
-			return Comparison{}, fmt.Errorf("compare: the %s has not responded", lead.Label())
+			return Comparison{}, fmt.Errorf("compare: the %s has not responded", in.RoleLabel(lead))
 		}
 	}
 
 	c := Comparison{Instrument: in}
-	for _, role := range Roles {
-		answers, ok := byRole[role]
+	for _, spec := range in.Roles {
+		r, ok := byRole[spec.Role]
 		if !ok {
 			continue
 		}
-		result, err := scoreRespondent(in, role, answers)
+		result, err := scoreRespondent(in, r.Role, r.Answers)
 		if err != nil {
 			return Comparison{}, fmt.Errorf("compare: %w", err)
 		}
 		c.Respondents = append(c.Respondents, result)
 	}
-
 	for _, q := range in.Questions {
 		qr := compareQuestion(in, q, c.Respondents)
 		if qr.Difference == StructuralGap {
 			c.StructuralGaps++
 		}
 		c.Questions = append(c.Questions, qr)
+		if note, ok := observerNote(in, qr); ok {
+			c.ObserverNotes = append(c.ObserverNotes, note)
+		}
 	}
-	c.ManyGaps = c.StructuralGaps > in.ManyGapsAbove
-
-	c.TeamTier = c.lowerLeadTier()
-	c.NextMove = in.NextMoves[c.TeamTier.Number]
+	c.advise()
 	c.Flags = raisedFlags(in, c.Respondents)
 	c.ZeroCategories = zeroCategories(in, c.Respondents)
+	c.Perception = perceive(c, byRole[Marketing].Predictions, byRole[Sales].Predictions)
 	return c, nil
 }
 
+// advise sets the team tier and the next move. The team tier is the lower of
+// the two leads' tiers; when the leads disagree structurally on more
+// questions than the instrument allows, the pattern outweighs the totals:
+// the tier is capped and the advice is the early tier's.
+func (c *Comparison) advise() {
+	in := c.Instrument
+	for _, r := range c.Respondents {
+		if r.Role.IsLead() && (c.LeadTier.Number == 0 || r.Tier.Number < c.LeadTier.Number) {
+			c.LeadTier = r.Tier
+		}
+	}
+	c.TeamTier = c.LeadTier
+	c.NextMove = in.NextMoves[c.TeamTier.Number]
+	if rule := in.ManyGaps; rule != nil && c.StructuralGaps > rule.Above {
+		c.ManyGaps = true
+		if c.TeamTier.Number > rule.CapAt {
+			c.TeamTier, _ = in.Tier(rule.CapAt)
+			c.Capped = true
+		}
+		c.NextMove = in.NextMoves[rule.Move]
+	}
+	for _, id := range c.NextMove.Questions {
+		if q, ok := c.QuestionResult(id); ok && !q.FullyInPlace(in) {
+			c.Leverage = append(c.Leverage, id)
+		}
+	}
+}
+
 func scoreRespondent(in *Instrument, role Role, answers Answers) (RespondentResult, error) {
-	total := in.Total(answers)
-	tier, err := in.TierFor(total)
+	tier, err := in.TierFor(answers)
 	if err != nil {
 		return RespondentResult{}, err
 	}
-	result := RespondentResult{Role: role, Answers: answers, Total: total, Tier: tier}
+	result := RespondentResult{Role: role, Answers: answers, Total: in.Total(answers), Tier: tier}
 	for _, cat := range in.Categories {
 		cs := CategoryScore{Category: cat, AllZero: true}
 		for _, q := range in.Questions {
@@ -181,11 +255,11 @@ func compareQuestion(in *Instrument, q Question, respondents []RespondentResult)
 	qr.Spread = hi - lo
 	mkt, sales := qr.Scores[Marketing], qr.Scores[Sales]
 	qr.Combined = mkt + sales
-	qr.LeadSpread = abs(mkt - sales)
+	qr.LeadGap = abs(mkt - sales)
 	switch {
-	case qr.Spread >= in.Scale.StructuralSpread():
+	case qr.LeadGap >= in.StructuralGap():
 		qr.Difference = StructuralGap
-	case qr.Spread > 0:
+	case qr.LeadGap > 0:
 		qr.Difference = MinorDifference
 	default:
 		qr.Difference = Agreement
@@ -193,23 +267,24 @@ func compareQuestion(in *Instrument, q Question, respondents []RespondentResult)
 	return qr
 }
 
-func (c Comparison) lowerLeadTier() Tier {
-	var lowest Tier
-	for _, r := range c.Respondents {
-		if !r.Role.IsLead() {
-			continue
-		}
-		if lowest.Number == 0 || r.Tier.Number < lowest.Number {
-			lowest = r.Tier
+func observerNote(in *Instrument, qr QuestionResult) (ObserverNote, bool) {
+	obs, ok := qr.Scores[Observer]
+	if !ok {
+		return ObserverNote{}, false
+	}
+	note := ObserverNote{Question: qr.Question, Observer: obs}
+	for _, lead := range Leads {
+		if abs(obs-qr.Scores[lead]) >= in.StructuralGap() {
+			note.Apart = append(note.Apart, lead)
 		}
 	}
-	return lowest
+	return note, len(note.Apart) > 0
 }
 
 func raisedFlags(in *Instrument, respondents []RespondentResult) []Flag {
 	var flags []Flag
 	for _, rule := range in.Flags {
-		flag := Flag{Code: rule.Code, Meaning: rule.Meaning}
+		flag := Flag{Code: rule.Code, Title: rule.Title, Meaning: rule.Meaning, Steers: rule.Steers}
 		for _, r := range respondents {
 			if rule.holds(r.Answers) {
 				flag.Roles = append(flag.Roles, r.Role)
@@ -271,44 +346,11 @@ func (c Comparison) QuestionResult(id string) (QuestionResult, bool) {
 // gaps first, then minor differences, then agreement; instrument order within
 // each group.
 func (c Comparison) InRevealOrder() []QuestionResult {
-	ordered := append([]QuestionResult(nil), c.Questions...)
+	ordered := slices.Clone(c.Questions)
 	sort.SliceStable(ordered, func(i, j int) bool {
 		return ordered[i].Difference < ordered[j].Difference
 	})
 	return ordered
-}
-
-// GapCandidates ranks every question as a candidate gap to work on: lowest
-// combined score first, then the widest disagreement between the leads, then
-// question order.
-func (c Comparison) GapCandidates() []QuestionResult {
-	ranked := append([]QuestionResult(nil), c.Questions...)
-	sort.SliceStable(ranked, func(i, j int) bool {
-		a, b := ranked[i], ranked[j]
-		if a.Combined != b.Combined {
-			return a.Combined < b.Combined
-		}
-		return a.LeadSpread > b.LeadSpread
-	})
-	return ranked
-}
-
-// TopGaps picks the questions the team should own next: the best-ranked
-// candidates that are not already being addressed, at most the instrument's
-// TopGapCount of them. When a question is addressed, the next candidate moves
-// up.
-func (c Comparison) TopGaps(addressed map[string]bool) []QuestionResult {
-	var top []QuestionResult
-	for _, q := range c.GapCandidates() {
-		if len(top) == c.Instrument.TopGapCount {
-			break
-		}
-		if addressed[q.Question.ID] {
-			continue
-		}
-		top = append(top, q)
-	}
-	return top
 }
 
 func abs(n int) int {
