@@ -253,7 +253,8 @@ func (s *Server) chatPostEphemeral(r *request) (obj, *apiError) {
 }
 
 // AddUserMessage posts a message as a person, e.g. so that a test can check
-// that the bot cannot update it. It returns the message's ts.
+// that the bot cannot update it. It returns the message's ts. No event is
+// sent: SendDirectMessage is the verb for a person writing to the bot.
 func (s *Server) AddUserMessage(userID, channelID, text string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -261,17 +262,23 @@ func (s *Server) AddUserMessage(userID, channelID, text string) (string, error) 
 	if !ok {
 		return "", errors.New("slackfake: no channel " + channelID)
 	}
-	ts := s.nextTS()
-	s.addMessage(&Message{
+	m := s.addUserMessage(userID, ch, text)
+	s.notify()
+	return m.TS, nil
+}
+
+// addUserMessage stores a message from a person. The caller holds s.mu.
+func (s *Server) addUserMessage(userID string, ch *channel, text string) *Message {
+	m := &Message{
 		Channel:   ch.ID,
-		TS:        ts,
+		TS:        s.nextTS(),
 		User:      userID,
 		Text:      text,
 		Source:    "user",
 		Revisions: []Revision{{Method: "user", Text: text, At: s.now()}},
-	})
-	s.notify()
-	return ts, nil
+	}
+	s.addMessage(m)
+	return m
 }
 
 // wireMessage renders a message as Slack's API returns it. The caller holds
@@ -291,6 +298,17 @@ func (s *Server) wireMessage(m *Message, withMetadata bool) obj {
 	}
 	if len(m.Blocks) > 0 {
 		w["blocks"] = m.Blocks
+	}
+	if len(m.Files) > 0 {
+		files := make([]obj, 0, len(m.Files))
+		for _, id := range m.Files {
+			if f, ok := s.files[id]; ok {
+				files = append(files, s.wireFile(f))
+			}
+		}
+		w["files"] = files
+		w["upload"] = true
+		w["display_as_bot"] = false
 	}
 	if withMetadata && len(m.Metadata) > 0 {
 		w["metadata"] = m.Metadata
@@ -525,6 +543,75 @@ func (s *Server) conversationsReplies(r *request) (obj, *apiError) {
 	return obj{"messages": msgs, "has_more": false, "response_metadata": obj{"next_cursor": ""}}, nil
 }
 
+// membersCursor encodes a conversations.members cursor as Slack's look:
+// base64("{user_id: U123}"), naming the first member of the next page.
+func membersCursor(userID string) string {
+	return base64.StdEncoding.EncodeToString([]byte("{user_id: " + userID + "}"))
+}
+
+func parseMembersCursor(cursor string) (string, bool) {
+	b, err := base64.StdEncoding.DecodeString(cursor)
+	if err != nil {
+		return "", false
+	}
+	id, ok := strings.CutPrefix(string(b), "{user_id: ")
+	if !ok {
+		return "", false
+	}
+	id, ok = strings.CutSuffix(id, "}")
+	return id, ok && id != ""
+}
+
+// conversationsMembers lists a conversation's members, a page at a time
+// (limit: default 100, at most 1000). Like Slack it works on a public channel
+// the bot is not in, and a private channel the bot is not in does not exist
+// for it. Members come in the order AddChannel gave them, then the bot.
+func (s *Server) conversationsMembers(r *request) (obj, *apiError) {
+	ch, e := s.visibleChannel(r.str("channel"), false)
+	if e != nil {
+		return nil, e
+	}
+	var members []string
+	if ch.im {
+		members = []string{ch.imUser, s.cfg.botUserID}
+	} else {
+		members = slices.Clone(ch.Members)
+		if ch.BotMember && !slices.Contains(members, s.cfg.botUserID) {
+			members = append(members, s.cfg.botUserID)
+		}
+	}
+	limit := 100
+	if v := r.str("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, invalidArgument("limit", "expected a positive integer")
+		}
+		if n > 0 {
+			limit = min(n, 1000)
+		}
+	}
+	start := 0
+	if cursor := r.str("cursor"); cursor != "" {
+		id, ok := parseMembersCursor(cursor)
+		if !ok {
+			return nil, fail("invalid_cursor")
+		}
+		if start = slices.Index(members, id); start < 0 {
+			return nil, fail("invalid_cursor")
+		}
+	}
+	end := min(start+limit, len(members))
+	next := ""
+	if end < len(members) {
+		next = membersCursor(members[end])
+	}
+	page := members[start:end]
+	if page == nil {
+		page = []string{}
+	}
+	return obj{"members": page, "response_metadata": obj{"next_cursor": next}}, nil
+}
+
 func (s *Server) usersInfo(r *request) (obj, *apiError) {
 	u, ok := s.users[r.str("user")]
 	if !ok {
@@ -563,11 +650,12 @@ func (s *Server) wireUser(u *User, locale bool) obj {
 	w["tz"] = u.TZ
 	w["tz_label"] = cmp.Or(u.TZLabel, u.TZ)
 	w["tz_offset"] = u.TZOffset
-	w["is_admin"] = u.IsAdmin
-	w["is_owner"] = false
-	w["is_primary_owner"] = false
-	w["is_restricted"] = false
-	w["is_ultra_restricted"] = false
+	owner := u.IsOwner || u.IsPrimaryOwner
+	w["is_admin"] = u.IsAdmin || owner
+	w["is_owner"] = owner
+	w["is_primary_owner"] = u.IsPrimaryOwner
+	w["is_restricted"] = u.IsRestricted || u.IsUltraRestricted
+	w["is_ultra_restricted"] = u.IsUltraRestricted
 	w["is_email_confirmed"] = !u.IsBot
 	w["who_can_share_contact_card"] = "EVERYONE"
 	if locale {

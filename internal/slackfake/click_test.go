@@ -3,9 +3,12 @@ package slackfake
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 )
 
@@ -241,5 +244,69 @@ func TestClickEphemeralAndResponseURL(t *testing.T) {
 	posts := fs.ResponsePosts()
 	if len(posts) != 6 || posts[5].Error != "used_url" || posts[0].User != "USALES" {
 		t.Errorf("response posts = %+v", posts)
+	}
+}
+
+func TestClickedMessageRevisedInPlace(t *testing.T) {
+	t.Parallel()
+	fs := Start(t)
+	workspace(fs)
+	app := startApp(t, fs)
+	api := app.api
+
+	dm, ts, err := api.PostMessage("UMKT", slack.MsgOptionText("Questionnaire", false), slack.MsgOptionBlocks(questionnaire(2)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, _ := fs.Message(dm, ts)
+	if _, err := fs.ClickButton("UMKT", card, "Q1", "3"); err != nil {
+		t.Fatal(err)
+	}
+	evt := app.next(t)
+	app.ack(t, evt)
+	responseURL := evt.Data.(slack.InteractionCallback).ResponseURL
+
+	answered := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "Q1: 3 ✓", false, false), nil, nil)}
+	if _, _, err := api.PostMessage("", slack.MsgOptionReplaceOriginal(responseURL),
+		slack.MsgOptionText("Q1 answered", false), slack.MsgOptionBlocks(answered...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := api.UpdateMessage(dm, ts, slack.MsgOptionText("Submitted", false), slack.MsgOptionBlocks()); err != nil {
+		t.Fatal(err)
+	}
+
+	// One message, three versions, each with what produced it.
+	msgs := fs.Messages(dm)
+	if len(msgs) != 1 || msgs[0].TS != ts || msgs[0].Text != "Submitted" {
+		t.Fatalf("DM = %+v, want the card revised in place", msgs)
+	}
+	type rev struct{ Method, Text string }
+	var got []rev
+	for _, r := range msgs[0].Revisions {
+		got = append(got, rev{r.Method, r.Text})
+	}
+	want := []rev{{"chat.postMessage", "Questionnaire"}, {"response_url", "Q1 answered"}, {"chat.update", "Submitted"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("revisions (-want +got):\n%s", diff)
+	}
+
+	// The response_url takes four more posts (five in all), then answers 404
+	// used_url.
+	for i := 2; i <= DefaultResponseURLUses; i++ {
+		if _, _, err := api.PostMessage("", slack.MsgOptionReplaceOriginal(responseURL), slack.MsgOptionText("use "+strconv.Itoa(i), false)); err != nil {
+			t.Fatalf("use %d: %v", i, err)
+		}
+	}
+	_, _, err = api.PostMessage("", slack.MsgOptionReplaceOriginal(responseURL), slack.MsgOptionText("one too many", false))
+	var status slack.StatusCodeError
+	if !errors.As(err, &status) || status.Code != http.StatusNotFound {
+		t.Errorf("6th use: %v, want HTTP 404", err)
+	}
+	posts := fs.ResponsePosts()
+	if last := posts[len(posts)-1]; len(posts) != 6 || last.Error != "used_url" || last.Status != http.StatusNotFound {
+		t.Errorf("response posts = %+v", posts)
+	}
+	if m, _ := fs.Message(dm, ts); m.Text != "use 5" || len(m.Revisions) != 7 {
+		t.Errorf("after the refused post: %q with %d revisions, want \"use 5\" and 7", m.Text, len(m.Revisions))
 	}
 }

@@ -4,18 +4,29 @@
 // real wire protocol so that the real slack-go client cannot tell it apart
 // from Slack:
 //
-//   - the Web API (auth.test, apps.connections.open, chat.*, conversations.*,
-//     users.info, views.*), with Slack's token checks and error shapes;
+//   - the Web API (auth.test, apps.connections.open, chat.*, conversations.*
+//     including conversations.members and conversations.list, users.info,
+//     users.list, views.*, and the file upload flow
+//     files.getUploadURLExternal and files.completeUploadExternal), with
+//     Slack's token checks, error shapes and cursor pagination;
+//   - the upload URLs that files.getUploadURLExternal hands out, so that
+//     slack-go's UploadFileContext runs end to end;
 //   - Socket Mode: the websocket that apps.connections.open hands out, with
 //     hello, envelopes, acks, server pings, disconnects and redelivery of
 //     envelopes that are not acknowledged in time;
 //   - response_url endpoints for slash commands and interactions.
 //
+// Slack's rate limits are on by default, per method and per workspace, on
+// the fake's clock: SlackRateLimits lists the tiers and SlackTier the
+// numbers. A limited call answers HTTP 429 with Retry-After in whole
+// seconds. WithRateLimits changes them and WithoutRateLimits turns them off.
+//
 // A test builds a workspace (AddUser, AddChannel), points the bot at URL(),
 // and then acts as a person would: SlashCommand, ClickButton, SubmitView,
-// OpenAppHome. Everything the bot sends is recorded (Messages, DMs,
-// Ephemerals, Views, Acks, Sent) so a test can assert on it, and faults can be
-// injected (InjectFault, DropSockets, RequestReconnect, optional rate limits).
+// OpenAppHome, SendDirectMessage. Everything the bot sends is recorded
+// (Messages, DMs, Ephemerals, Views, Files, Acks, Sent) so a test can assert
+// on it, and faults can be injected (InjectFault, DropSockets,
+// RequestReconnect).
 //
 // All methods of Server are safe for concurrent use. Nothing sleeps: tests
 // wait with WaitFor, WaitAck or WaitConnections, which return as soon as the

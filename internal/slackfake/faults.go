@@ -89,41 +89,93 @@ type Limit struct {
 	Burst int
 }
 
-// RateLimits are Slack-like rate limits for the Web API.
+// RateLimits are Slack-like rate limits for the Web API. They apply per
+// workspace, like Slack's (the fake simulates one workspace), and run on the
+// fake's clock (WithClock). response_url posts and uploads to an upload URL
+// are never counted: Slack limits those otherwise (a response_url's five
+// uses, see WithResponseURLLimits).
 type RateLimits struct {
-	// PostPerChannel limits chat.postMessage in each channel.
+	// PostPerChannel limits chat.postMessage in each channel. Posts to a
+	// user ID count against the bot's DM with that user.
 	PostPerChannel Limit
 	// PostWorkspace limits chat.postMessage across the workspace.
 	PostWorkspace Limit
-	// Methods limits each method across the workspace (Slack's tiers).
+	// Methods limits each method across the workspace (Slack's tiers). A
+	// method that is not in the map is not limited.
 	Methods map[string]Limit
 }
 
-// SlackRateLimits returns limits close to Slack's published ones:
-// chat.postMessage about one a second per channel with short bursts and a few
-// hundred a minute per workspace; Tier 3 (50 a minute) for conversations.*,
-// chat.update and chat.delete; Tier 4 (100 a minute) for users.info, views.*
-// and chat.postEphemeral; Tier 1 for apps.connections.open.
+// SlackTier returns the token bucket the fake uses for Slack's rate limit
+// tier n (1 to 4), and the zero Limit (no limit) for any other n:
+//
+//	Tier 1: 1 a minute, bursts of 10
+//	Tier 2: 20 a minute, bursts of 5
+//	Tier 3: 50 a minute, bursts of 10
+//	Tier 4: 100 a minute, bursts of 20
+//
+// Slack publishes the rates ("1+", "20+", "50+", "100+" per minute) and
+// says it tolerates small bursts without giving their size; the bursts here
+// are the fake's choice. Tier 1's is 10 because its only method alignbot
+// calls, apps.connections.open, is called once per Socket Mode connection
+// and Slack allows an app 10 of them: a fleet starting at once must not be
+// refused.
+func SlackTier(n int) Limit {
+	switch n {
+	case 1:
+		return Limit{Every: time.Minute, Burst: 10}
+	case 2:
+		return Limit{Every: time.Minute / 20, Burst: 5}
+	case 3:
+		return Limit{Every: time.Minute / 50, Burst: 10}
+	case 4:
+		return Limit{Every: time.Minute / 100, Burst: 20}
+	}
+	return Limit{}
+}
+
+// SlackRateLimits returns the limits a new Server applies unless told
+// otherwise (WithRateLimits, WithoutRateLimits): each method the fake serves
+// gets the tier of Slack's method page (see SlackTier for the numbers), per
+// workspace:
+//
+//   - Tier 1: apps.connections.open.
+//   - Tier 2: users.list, conversations.list (each page is a call).
+//   - Tier 3: chat.update, chat.delete, conversations.open,
+//     conversations.info, conversations.history, conversations.replies.
+//   - Tier 4: chat.postEphemeral, conversations.members, users.info,
+//     views.open, views.push, views.update, views.publish,
+//     files.getUploadURLExternal, files.completeUploadExternal.
+//   - chat.postMessage (special): one a second per channel with bursts of
+//     3, and 300 a minute across the workspace with bursts of 30.
+//   - auth.test (special: Slack gives no number and is generous): 600 a
+//     minute with bursts of 50, enough that it never gets in a bot's way.
+//
+// response_url posts are not limited here.
 func SlackRateLimits() RateLimits {
-	tier3 := Limit{Every: time.Minute / 50, Burst: 10}
-	tier4 := Limit{Every: time.Minute / 100, Burst: 20}
+	tier1, tier2, tier3, tier4 := SlackTier(1), SlackTier(2), SlackTier(3), SlackTier(4)
 	return RateLimits{
 		PostPerChannel: Limit{Every: time.Second, Burst: 3},
 		PostWorkspace:  Limit{Every: time.Minute / 300, Burst: 30},
 		Methods: map[string]Limit{
-			"apps.connections.open": {Every: time.Minute, Burst: 10},
-			"chat.update":           tier3,
-			"chat.delete":           tier3,
-			"conversations.open":    tier3,
-			"conversations.info":    tier3,
-			"conversations.history": tier3,
-			"conversations.replies": tier3,
-			"chat.postEphemeral":    tier4,
-			"users.info":            tier4,
-			"views.open":            tier4,
-			"views.push":            tier4,
-			"views.update":          tier4,
-			"views.publish":         tier4,
+			"auth.test":                    {Every: time.Minute / 600, Burst: 50},
+			"apps.connections.open":        tier1,
+			"users.list":                   tier2,
+			"conversations.list":           tier2,
+			"chat.update":                  tier3,
+			"chat.delete":                  tier3,
+			"conversations.open":           tier3,
+			"conversations.info":           tier3,
+			"conversations.history":        tier3,
+			"conversations.replies":        tier3,
+			"chat.postEphemeral":           tier4,
+			"conversations.members":        tier4,
+			"users.info":                   tier4,
+			"views.open":                   tier4,
+			"views.push":                   tier4,
+			"views.update":                 tier4,
+			"views.publish":                tier4,
+			"files.getUploadURLExternal":   tier4,
+			"files.completeUploadExternal": tier4,
 		},
 	}
 }
@@ -168,11 +220,11 @@ func (s *Server) rateLimit(r *request) (retryAfter int, limited bool) {
 			applicable = append(applicable, s.limits.workspace)
 		}
 		if s.limits.cfg.PostPerChannel.Every > 0 {
-			ch := r.str("channel")
-			l, ok := s.limits.perChannel[ch]
+			key := s.postLimitKey(r.str("channel"))
+			l, ok := s.limits.perChannel[key]
 			if !ok {
 				l = newLimiter(s.limits.cfg.PostPerChannel)
-				s.limits.perChannel[ch] = l
+				s.limits.perChannel[key] = l
 			}
 			applicable = append(applicable, l)
 		}
@@ -192,4 +244,17 @@ func (s *Server) rateLimit(r *request) (retryAfter int, limited bool) {
 		res.CancelAt(now)
 	}
 	return max(1, int(math.Ceil(wait.Seconds()))), true
+}
+
+// postLimitKey names the channel a chat.postMessage counts against: a post
+// to a user ID and a post to the DM's ID land in the same DM, so they share
+// one budget. The caller holds s.mu.
+func (s *Server) postLimitKey(channelID string) string {
+	if _, ok := s.users[channelID]; ok {
+		return "dm:" + channelID
+	}
+	if c, ok := s.channels[channelID]; ok && c.im {
+		return "dm:" + c.imUser
+	}
+	return channelID
 }

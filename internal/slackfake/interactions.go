@@ -125,6 +125,10 @@ func (s *Server) messageWireFromSlack(m slack.Message) obj {
 	if len(m.Blocks.BlockSet) > 0 {
 		w["blocks"] = m.Blocks
 	}
+	if len(m.Files) > 0 {
+		w["files"] = m.Files
+		w["upload"] = m.Upload
+	}
 	return w
 }
 

@@ -82,6 +82,7 @@ func defaultConfig() config {
 		pingInterval:      DefaultPingInterval,
 		responseURLUses:   DefaultResponseURLUses,
 		responseURLTTL:    DefaultResponseURLTTL,
+		rateLimits:        new(SlackRateLimits()),
 		seed:              1,
 		logger:            slog.New(slog.DiscardHandler),
 		clock:             time.Now,
@@ -152,10 +153,18 @@ func WithResponseURLLimits(uses int, ttl time.Duration) Option {
 	return func(c *config) { c.responseURLUses, c.responseURLTTL = uses, ttl }
 }
 
-// WithRateLimits turns on Slack-like rate limits (they are off by default).
-// SlackRateLimits returns limits close to Slack's.
+// WithRateLimits replaces the rate limits, which are SlackRateLimits() by
+// default. To change one method's limit, start from SlackRateLimits() and
+// edit its Methods.
 func WithRateLimits(l RateLimits) Option {
 	return func(c *config) { c.rateLimits = &l }
+}
+
+// WithoutRateLimits turns the rate limits off, for a test that makes many
+// calls quickly and is not about pacing. A response_url still accepts only
+// its few uses (WithResponseURLLimits).
+func WithoutRateLimits() Option {
+	return func(c *config) { c.rateLimits = nil }
 }
 
 // WithSeed seeds the generator behind IDs and probabilistic faults, so that a

@@ -26,13 +26,17 @@ type Message struct {
 	// missing ones).
 	Blocks   json.RawMessage
 	Metadata json.RawMessage
+	// Files lists the IDs of the files the message shares (see Files), for a
+	// message posted by files.completeUploadExternal.
+	Files []string
 	// Ephemeral is true for a message only Recipient sees.
 	Ephemeral bool
 	Recipient string
 	Deleted   bool
 	// Source is how the message was created: "chat.postMessage",
-	// "chat.postEphemeral", "response_url", "ack" (a slash command answered in
-	// its ack) or "user".
+	// "chat.postEphemeral", "files.completeUploadExternal", "response_url",
+	// "ack" (a slash command answered in its ack) or "user" (AddUserMessage,
+	// SendDirectMessage).
 	Source    string
 	Revisions []Revision
 }
@@ -40,7 +44,8 @@ type Message struct {
 // Revision is one version of a message.
 type Revision struct {
 	// Method is what produced this version: "chat.postMessage",
-	// "chat.update", "chat.postEphemeral", "response_url" or "ack".
+	// "chat.update", "chat.postEphemeral", "files.completeUploadExternal",
+	// "response_url", "ack" or "user".
 	Method   string
 	Text     string
 	Blocks   json.RawMessage
@@ -75,6 +80,7 @@ func (m *Message) clone() Message {
 	c := *m
 	c.Blocks = bytes.Clone(m.Blocks)
 	c.Metadata = bytes.Clone(m.Metadata)
+	c.Files = slices.Clone(m.Files)
 	c.Revisions = make([]Revision, len(m.Revisions))
 	for i, r := range m.Revisions {
 		r.Blocks = bytes.Clone(r.Blocks)
@@ -84,15 +90,17 @@ func (m *Message) clone() Message {
 	return c
 }
 
-// Call is one thing the bot sent: a Web API call, a response_url post or a
-// Socket Mode ack.
+// Call is one thing the bot sent: a Web API call, a response_url post, a
+// post to a file upload URL or a Socket Mode ack.
 type Call struct {
 	Seq int
-	// Method is the Web API method ("chat.postMessage"), "response_url" or
-	// "ack".
+	// Method is the Web API method ("chat.postMessage"), "response_url",
+	// "upload_url" or "ack".
 	Method string
 	// Payload is the request as JSON, the token removed. Form fields that
 	// hold JSON (blocks, metadata, view) are embedded as JSON, not as strings.
+	// An upload_url post is summarized, without the file's bytes:
+	// {"file_id":…,"bytes":…,"multipart":…}.
 	Payload json.RawMessage
 	// Status is the HTTP status the fake answered (200 for Slack errors too).
 	Status int

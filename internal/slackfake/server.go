@@ -54,6 +54,10 @@ type Server struct {
 	sent      []Call
 	callCount map[string]int
 
+	files     map[string]*File  // file ID → file
+	fileOrder []*File           // files in creation order
+	uploads   map[string]string // upload URL secret → file ID
+
 	// Socket Mode.
 	tickets   map[string]bool
 	conns     []*socketConn // live connections, in connection order
@@ -65,9 +69,10 @@ type Server struct {
 	acks      []Ack
 	problems  []string
 
-	faults      map[string]*fault
-	limits      *limiters
-	rateLimited int
+	faults        map[string]*fault
+	limits        *limiters
+	rateLimited   int
+	rateLimitedBy map[string]int // method → 429s served by the rate limits
 }
 
 // New starts a fake Slack on 127.0.0.1 with a random port.
@@ -100,6 +105,10 @@ func New(opts ...Option) (*Server, error) {
 		tickets:      make(map[string]bool),
 		envelopes:    make(map[string]*envelope),
 		faults:       make(map[string]*fault),
+		files:        make(map[string]*File),
+		uploads:      make(map[string]string),
+
+		rateLimitedBy: make(map[string]int),
 	}
 	if cfg.rateLimits != nil {
 		s.limits = newLimiters(*cfg.rateLimits)
@@ -119,6 +128,7 @@ func New(opts ...Option) (*Server, error) {
 	mux.HandleFunc("/link/", s.handleSocket)
 	mux.HandleFunc("/commands/{team}/{id}/{secret}", s.handleResponseURL)
 	mux.HandleFunc("/actions/{team}/{id}/{secret}", s.handleResponseURL)
+	mux.HandleFunc("/upload/v1/{secret}", s.handleUpload)
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	s.wg.Go(func() {
@@ -219,7 +229,8 @@ func (s *Server) notify() {
 func (s *Server) now() time.Time { return s.cfg.clock() }
 
 // Calls returns how many times the bot called a Web API method (successful
-// or not); "response_url" counts response_url posts.
+// or not); "response_url" counts response_url posts and "upload_url" posts
+// to file upload URLs.
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -241,8 +252,16 @@ func (s *Server) RateLimitedCount() int {
 	return s.rateLimited
 }
 
+// RateLimited returns how many calls to a Web API method the rate limits
+// answered with a 429 (injected faults not included).
+func (s *Server) RateLimited(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rateLimitedBy[method]
+}
+
 // Sent returns everything the bot sent, in order: Web API calls, response_url
-// posts and Socket Mode acks.
+// posts, posts to upload URLs and Socket Mode acks.
 func (s *Server) Sent() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()

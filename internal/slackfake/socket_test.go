@@ -350,3 +350,60 @@ func TestRawSocketProtocol(t *testing.T) {
 type discardLogger struct{}
 
 func (discardLogger) Output(int, string) error { return nil }
+
+func TestSendDirectMessage(t *testing.T) {
+	t.Parallel()
+	fs := Start(t)
+	workspace(fs)
+	app := startApp(t, fs)
+
+	// The bot's own post in the DM makes no event.
+	dm, _, err := app.api.PostMessage("UMKT", slack.MsgOptionText("Your questionnaire is ready", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	envID, err := fs.SendDirectMessage("UMKT", "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	evt := app.next(t)
+	if evt.Request.EnvelopeID != envID || evt.Type != socketmode.EventTypeEventsAPI {
+		t.Fatalf("got %s %s, want the events_api envelope %s", evt.Type, evt.Request.EnvelopeID, envID)
+	}
+	app.ack(t, evt)
+	outer := evt.Data.(slackevents.EventsAPIEvent)
+	cb, ok := outer.Data.(*slackevents.EventsAPICallbackEvent)
+	if !ok || cb.EventID == "" || outer.TeamID != DefaultTeamID || outer.APIAppID != DefaultAppID {
+		t.Errorf("callback = %+v, team %s app %s", outer.Data, outer.TeamID, outer.APIAppID)
+	}
+	msg, ok := outer.InnerEvent.Data.(*slackevents.MessageEvent)
+	if !ok {
+		t.Fatalf("inner event is %T, want *slackevents.MessageEvent", outer.InnerEvent.Data)
+	}
+	if msg.Type != "message" || msg.ChannelType != "im" || msg.Channel != dm || msg.User != "UMKT" ||
+		msg.Text != "help" || msg.TimeStamp == "" || msg.EventTimeStamp != msg.TimeStamp || msg.BotID != "" || msg.SubType != "" {
+		t.Errorf("message event = %+v", msg)
+	}
+	if len(msg.Blocks.BlockSet) != 1 || msg.Blocks.BlockSet[0].BlockType() != slack.MBTRichText {
+		t.Errorf("blocks = %+v, want the rich_text block Slack's client adds", msg.Blocks.BlockSet)
+	}
+
+	// The person's message is in the DM, after the bot's; only one envelope
+	// went out.
+	msgs := fs.Messages(dm)
+	if len(msgs) != 2 || msgs[1].User != "UMKT" || msgs[1].Text != "help" || msgs[1].TS != msg.TimeStamp || msgs[1].BotID != "" {
+		t.Errorf("DM = %+v", msgs)
+	}
+	if envs := fs.Envelopes(); len(envs) != 1 {
+		t.Errorf("envelopes = %+v, want the person's message only", envs)
+	}
+	if dms := fs.DMs("UMKT"); len(dms) != 1 {
+		t.Errorf("DMs lists %d bot messages, want 1", len(dms))
+	}
+
+	for _, who := range []string{"UNOPE", "UGONE", "UOTHERBOT"} {
+		if _, err := fs.SendDirectMessage(who, "hi"); err == nil {
+			t.Errorf("%s typed in a DM", who)
+		}
+	}
+}

@@ -75,6 +75,64 @@ func (s *Server) OpenAppHome(userID string) (string, error) {
 	if v, ok := s.views[s.homes[userID]]; ok {
 		event["view"] = s.wireView(v)
 	}
+	return s.sendEvent(event, userID, dm.ID)
+}
+
+// SendDirectMessage types text as userID in the app's Messages tab: the
+// message joins the user's DM with the bot (as AddUserMessage would add it)
+// and the bot gets the events_api envelope of a message.im event, which
+// slack-go decodes into a *slackevents.MessageEvent with ChannelType "im".
+// It returns the envelope ID.
+//
+// Only people's messages make events: the bot's own posts never do (Slack
+// would send them with a bot_id; a bot that subscribes to message.im must
+// skip those, and the fake spares it the trouble).
+func (s *Server) SendDirectMessage(userID, text string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[userID]
+	switch {
+	case !ok:
+		return "", fmt.Errorf("slackfake: no user %s", userID)
+	case u.Deleted:
+		return "", fmt.Errorf("slackfake: %s is deactivated and cannot type", userID)
+	case u.IsBot:
+		return "", fmt.Errorf("slackfake: %s is a bot, not a person", userID)
+	}
+	dm := s.dmWith(userID)
+	m := s.addUserMessage(userID, dm, text)
+	event := obj{
+		"type":          "message",
+		"channel_type":  "im",
+		"channel":       dm.ID,
+		"user":          userID,
+		"text":          text,
+		"ts":            m.TS,
+		"event_ts":      m.TS,
+		"team":          s.cfg.teamID,
+		"client_msg_id": s.newEnvelopeID(),
+		"blocks":        richTextBlocks(s.randomString(mixedAlnum, 5), text),
+	}
+	return s.sendEvent(event, userID, dm.ID)
+}
+
+// richTextBlocks is the rich_text block Slack's client attaches to what a
+// person types: one section holding the text.
+func richTextBlocks(blockID, text string) []obj {
+	return []obj{{
+		"type":     "rich_text",
+		"block_id": blockID,
+		"elements": []obj{{
+			"type":     "rich_text_section",
+			"elements": []obj{{"type": "text", "text": text}},
+		}},
+	}}
+}
+
+// sendEvent wraps an Events API event in its event_callback and sends it in
+// an events_api envelope. The caller holds s.mu.
+func (s *Server) sendEvent(event obj, userID, channelID string) (string, error) {
+	eventType, _ := event["type"].(string)
 	payload, err := json.Marshal(obj{
 		"token":      s.cfg.verificationToken,
 		"team_id":    s.cfg.teamID,
@@ -88,13 +146,13 @@ func (s *Server) OpenAppHome(userID string) (string, error) {
 			"is_bot": true, "is_enterprise_install": false,
 		}},
 		"is_ext_shared_channel": false,
-		"event_context":         "4-" + base64.RawURLEncoding.EncodeToString([]byte(`{"et":"app_home_opened","tid":"`+s.cfg.teamID+`","aid":"`+s.cfg.appID+`","cid":"`+dm.ID+`"}`)),
+		"event_context":         "4-" + base64.RawURLEncoding.EncodeToString([]byte(`{"et":"`+eventType+`","tid":"`+s.cfg.teamID+`","aid":"`+s.cfg.appID+`","cid":"`+channelID+`"}`)),
 	})
 	if err != nil {
-		return "", fmt.Errorf("slackfake: encode app_home_opened: %w", err)
+		return "", fmt.Errorf("slackfake: encode %s: %w", eventType, err)
 	}
 	e := s.newEnvelope(EnvelopeEventsAPI, payload, false)
-	e.userID, e.channelID = userID, dm.ID
+	e.userID, e.channelID = userID, channelID
 	s.dispatch(e)
 	s.notify()
 	return e.id, nil

@@ -178,8 +178,14 @@ func (s *Server) route(method string) (handlerFunc, tokenKind, bool) {
 		return s.conversationsHistory, botToken, true
 	case "conversations.replies":
 		return s.conversationsReplies, botToken, true
+	case "conversations.members":
+		return s.conversationsMembers, botToken, true
+	case "conversations.list":
+		return s.conversationsList, botToken, true
 	case "users.info":
 		return s.usersInfo, botToken, true
+	case "users.list":
+		return s.usersList, botToken, true
 	case "views.open":
 		return s.viewsOpen, botToken, true
 	case "views.push":
@@ -188,6 +194,10 @@ func (s *Server) route(method string) (handlerFunc, tokenKind, bool) {
 		return s.viewsUpdate, botToken, true
 	case "views.publish":
 		return s.viewsPublish, botToken, true
+	case "files.getUploadURLExternal":
+		return s.filesGetUploadURLExternal, botToken, true
+	case "files.completeUploadExternal":
+		return s.filesCompleteUploadExternal, botToken, true
 	}
 	return nil, 0, false
 }
@@ -222,6 +232,7 @@ func (s *Server) serveAPI(r *request) reply {
 	}
 	if retryAfter, limited := s.rateLimit(r); limited {
 		s.rateLimited++
+		s.rateLimitedBy[r.method]++
 		return s.faultReply(r, http.StatusTooManyRequests, retryAfter)
 	}
 	resp, e := handler(r)

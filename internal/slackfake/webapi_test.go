@@ -316,7 +316,7 @@ func TestChatUpdateRevisions(t *testing.T) {
 func TestTimestampsAreUniqueAndIncreasing(t *testing.T) {
 	t.Parallel()
 	frozen := time.Unix(1700000000, 0)
-	fs := Start(t, WithClock(func() time.Time { return frozen }))
+	fs := Start(t, WithClock(func() time.Time { return frozen }), WithoutRateLimits()) // five posts in one instant
 	workspace(fs)
 	api := fs.NewClient()
 	var last string
@@ -409,7 +409,7 @@ func TestJSONAndFormBodies(t *testing.T) {
 
 func TestHistoryPages(t *testing.T) {
 	t.Parallel()
-	fs := Start(t)
+	fs := Start(t, WithoutRateLimits()) // five posts in a channel at once
 	workspace(fs)
 	api := fs.NewClient()
 	var posted []string
@@ -438,5 +438,166 @@ func TestHistoryPages(t *testing.T) {
 	want := []string{posted[4], posted[3], posted[2], posted[1], posted[0]}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("history, newest first (-want +got):\n%s", diff)
+	}
+}
+
+func TestConversationsMembers(t *testing.T) {
+	t.Parallel()
+	fs := Start(t)
+	workspace(fs)
+	fs.AddChannel(Channel{ID: "CBIG", Name: "big", Members: []string{"U1", "U2", "U3", "U4", "U5"}, BotMember: true})
+	fs.AddChannel(Channel{ID: "GINSIDE", Name: "inside", Private: true, Members: []string{"USALES"}, BotMember: true})
+	api := fs.NewClient()
+
+	var got []string
+	cursor, pages := "", 0
+	for {
+		members, next, err := api.GetUsersInConversation(&slack.GetUsersInConversationParameters{ChannelID: "CBIG", Limit: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if len(members) > 2 {
+			t.Errorf("page of %d, want at most 2", len(members))
+		}
+		got = append(got, members...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if diff := cmp.Diff([]string{"U1", "U2", "U3", "U4", "U5", DefaultBotUserID}, got); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
+	}
+	if pages != 3 {
+		t.Errorf("%d pages, want 3", pages)
+	}
+
+	dm := fs.OpenDM("UMKT")
+	tests := []struct {
+		name, channel, cursor string
+		want                  []string
+		wantErr               string
+	}{
+		{"public channel without the bot", "COUT", "", []string{"UMKT"}, ""},
+		{"default limit", "CALIGN", "", []string{"UMKT", "USALES", DefaultBotUserID}, ""},
+		{"DM", dm, "", []string{"UMKT", DefaultBotUserID}, ""},
+		{"private channel with the bot", "GINSIDE", "", []string{"USALES", DefaultBotUserID}, ""},
+		{"private channel without the bot", "GSECRET", "", nil, "channel_not_found"},
+		{"unknown channel", "CNOPE", "", nil, "channel_not_found"},
+		{"bad cursor", "CALIGN", "bm9wZQ==", nil, "invalid_cursor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			members, next, err := api.GetUsersInConversation(&slack.GetUsersInConversationParameters{ChannelID: tt.channel, Cursor: tt.cursor})
+			if got := slackErr(err); got != tt.wantErr {
+				t.Fatalf("error = %q, want %q", got, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, members); diff != "" || next != "" {
+				t.Errorf("members (-want +got):\n%s\nnext cursor %q", diff, next)
+			}
+		})
+	}
+}
+
+func TestUsersInfoFields(t *testing.T) {
+	t.Parallel()
+	fs := Start(t)
+	fs.AddUser(User{ID: "UPLAIN", Name: "pat", TZ: "Asia/Tokyo", TZOffset: 32400})
+	fs.AddUser(User{ID: "UADMIN", Name: "ada", TZ: "UTC", IsAdmin: true})
+	fs.AddUser(User{ID: "UOWNER", Name: "owen", TZ: "UTC", IsOwner: true})
+	fs.AddUser(User{ID: "UPRIMARY", Name: "prim", TZ: "UTC", IsPrimaryOwner: true})
+	fs.AddUser(User{ID: "UGUEST", Name: "gus", TZ: "UTC", IsUltraRestricted: true})
+	fs.AddUser(User{ID: "UGONE", Name: "gone", TZ: "UTC", IsAdmin: true, Deleted: true})
+	api := fs.NewClient()
+
+	type roles struct {
+		Admin, Owner, PrimaryOwner  bool
+		Restricted, UltraRestricted bool
+		Bot, Deleted                bool
+		TZ                          string
+		TZOffset                    int
+	}
+	tests := []struct {
+		id   string
+		want roles
+	}{
+		{"UPLAIN", roles{TZ: "Asia/Tokyo", TZOffset: 32400}},
+		{"UADMIN", roles{Admin: true, TZ: "UTC"}},
+		{"UOWNER", roles{Admin: true, Owner: true, TZ: "UTC"}},
+		{"UPRIMARY", roles{Admin: true, Owner: true, PrimaryOwner: true, TZ: "UTC"}},
+		{"UGUEST", roles{Restricted: true, UltraRestricted: true, TZ: "UTC"}},
+		{"UGONE", roles{Deleted: true}}, // Slack drops the time zone and roles
+		{DefaultBotUserID, roles{Bot: true, TZ: "America/Los_Angeles", TZOffset: -28800}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			u, err := api.GetUserInfo(tt.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := roles{u.IsAdmin, u.IsOwner, u.IsPrimaryOwner, u.IsRestricted, u.IsUltraRestricted, u.IsBot, u.Deleted, u.TZ, u.TZOffset}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("users.info (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// The fields are on the wire even when false, as Slack sends them.
+	resp, err := http.PostForm(fs.URL()+"users.info", url.Values{"token": {fs.BotToken()}, "user": {"UPLAIN"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var raw struct {
+		User map[string]any `json:"user"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"is_admin", "is_owner", "is_primary_owner", "deleted", "is_bot", "tz", "tz_offset"} {
+		if _, ok := raw.User[key]; !ok {
+			t.Errorf("users.info has no %q: %v", key, raw.User)
+		}
+	}
+}
+
+func TestChatDelete(t *testing.T) {
+	t.Parallel()
+	fs := Start(t)
+	workspace(fs)
+	api := fs.NewClient()
+	_, ts, err := api.PostMessage("CALIGN", slack.MsgOptionText("Round r1: 2 of 3 answered", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	userTS, err := fs.AddUserMessage("UMKT", "CALIGN", "hi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := api.DeleteMessage("CALIGN", ts); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := fs.Message("CALIGN", ts); !m.Deleted {
+		t.Error("chat.delete left the message")
+	}
+	h, err := api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: "CALIGN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Messages) != 1 || h.Messages[0].Timestamp != userTS {
+		t.Errorf("history = %+v, want only the person's message", h.Messages)
+	}
+	for _, tt := range []struct{ name, channel, ts, want string }{
+		{"twice", "CALIGN", ts, "message_not_found"},
+		{"a person's message", "CALIGN", userTS, "cant_delete_message"},
+		{"unknown channel", "CNOPE", ts, "channel_not_found"},
+	} {
+		if _, _, err := api.DeleteMessage(tt.channel, tt.ts); slackErr(err) != tt.want {
+			t.Errorf("delete %s: %v, want %s", tt.name, err, tt.want)
+		}
+	}
+	if got := fs.Calls("chat.delete"); got != 4 {
+		t.Errorf("Calls(chat.delete) = %d, want 4", got)
 	}
 }

@@ -17,8 +17,20 @@ type User struct {
 	TZLabel  string
 	TZOffset int
 	IsBot    bool
-	Deleted  bool
-	IsAdmin  bool
+	// Deleted is a deactivated account: users.info reports it without time
+	// zone or role fields, as Slack does.
+	Deleted bool
+	// Roles, as users.info reports them. Slack's roles nest: the primary
+	// owner is an owner and every owner an admin, so users.info reports
+	// is_owner for a primary owner and is_admin for an owner even when only
+	// the higher role is set here.
+	IsAdmin        bool
+	IsOwner        bool
+	IsPrimaryOwner bool
+	// IsRestricted is a multi-channel guest, IsUltraRestricted a
+	// single-channel guest.
+	IsRestricted      bool
+	IsUltraRestricted bool
 }
 
 // Channel is a conversation of the simulated workspace other than a DM.
