@@ -131,3 +131,67 @@ func (s *Storage) SchemaVersion(ctx context.Context) (int, error) {
 	}
 	return v, nil
 }
+
+// SchemaError says that the database's schema is not the one this build of
+// alignbot was written for.
+type SchemaError struct {
+	// Version is the highest migration the database has, 0 for none.
+	Version int
+	// Want is the highest migration embedded in this build.
+	Want int
+	// Missing is the first embedded migration the database lacks although
+	// it has a later one; empty otherwise.
+	Missing string
+}
+
+func (e *SchemaError) Error() string {
+	switch {
+	case e.Version > e.Want:
+		return fmt.Sprintf("database schema is at version %d, newer than this alignbot knows (%d): upgrade alignbot", e.Version, e.Want)
+	case e.Missing != "":
+		return fmt.Sprintf("database schema lacks migration %s: run `alignbot migrate` first", e.Missing)
+	default:
+		return fmt.Sprintf("database schema is at version %d, this alignbot needs %d: run `alignbot migrate` first", e.Version, e.Want)
+	}
+}
+
+// CheckMigrated returns a *SchemaError unless the database has exactly the
+// embedded migrations, for commands that must not write (export). It only
+// reads: a database without schema_migrations is at version 0.
+func (s *Storage) CheckMigrated(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	var exists bool
+	if err := s.q.GetContext(ctx, &exists, `SELECT to_regclass('schema_migrations') IS NOT NULL`); err != nil {
+		return fmt.Errorf("check migrated: %w", err)
+	}
+	var applied []int
+	if exists {
+		if err := s.q.SelectContext(ctx, &applied, `SELECT version FROM schema_migrations ORDER BY version`); err != nil {
+			return fmt.Errorf("check migrated: %w", err)
+		}
+	}
+	e := &SchemaError{}
+	if len(ms) > 0 {
+		e.Want = ms[len(ms)-1].version
+	}
+	if len(applied) > 0 {
+		e.Version = applied[len(applied)-1]
+	}
+	done := map[int]bool{}
+	for _, v := range applied {
+		done[v] = true
+	}
+	for _, m := range ms {
+		if !done[m.version] && m.version < e.Version {
+			e.Missing = m.name
+			break
+		}
+	}
+	if e.Version != e.Want || e.Missing != "" {
+		return e
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -20,18 +21,19 @@ var weekdays = map[string]time.Weekday{
 }
 
 // ParseWorkingHours reads "HH:MM-HH:MM [Day-Day|Day,Day,…]". Without days,
-// every day. An empty string means any time.
+// every day. An empty string means any time. Errors say what is wrong without
+// quoting s, so that they can be shown for any configuration value.
 func ParseWorkingHours(s string) (WorkingHours, error) {
 	fields := strings.Fields(s)
 	if len(fields) == 0 {
 		return WorkingHours{}, nil
 	}
 	if len(fields) > 2 {
-		return WorkingHours{}, fmt.Errorf("want \"09:00-18:00 Mon-Fri\", got %q", s)
+		return WorkingHours{}, errors.New("want a time range and days, nothing more")
 	}
 	from, to, ok := strings.Cut(fields[0], "-")
 	if !ok {
-		return WorkingHours{}, fmt.Errorf("want a time range like 09:00-18:00, got %q", fields[0])
+		return WorkingHours{}, errors.New("want a time range like 09:00-18:00")
 	}
 	var w WorkingHours
 	var err error
@@ -42,7 +44,7 @@ func ParseWorkingHours(s string) (WorkingHours, error) {
 		return WorkingHours{}, err
 	}
 	if w.end <= w.start {
-		return WorkingHours{}, fmt.Errorf("the range %s ends before it starts", fields[0])
+		return WorkingHours{}, errors.New("the time range ends before it starts")
 	}
 	if len(fields) == 1 {
 		for d := range w.days {
@@ -61,7 +63,7 @@ func clock(s string) (time.Duration, error) {
 		if s == "24:00" {
 			return 24 * time.Hour, nil
 		}
-		return 0, fmt.Errorf("want a time like 09:00, got %q", s)
+		return 0, errors.New("want times like 09:00")
 	}
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
@@ -71,12 +73,12 @@ func (w *WorkingHours) parseDays(s string) error {
 		from, to, isRange := strings.Cut(part, "-")
 		first, ok := weekdays[strings.ToLower(from)]
 		if !ok {
-			return fmt.Errorf("unknown day %q (use Mon, Tue, …)", from)
+			return errors.New("unknown day (use Mon, Tue, …)")
 		}
 		last := first
 		if isRange {
 			if last, ok = weekdays[strings.ToLower(to)]; !ok {
-				return fmt.Errorf("unknown day %q (use Mon, Tue, …)", to)
+				return errors.New("unknown day (use Mon, Tue, …)")
 			}
 		}
 		for d := first; ; d = (d + 1) % 7 {
@@ -93,7 +95,8 @@ func (w *WorkingHours) parseDays(s string) error {
 func (w *WorkingHours) Decode(s string) error {
 	parsed, err := ParseWorkingHours(s)
 	if err != nil {
-		return err
+		// ParseWorkingHours' errors do not quote s.
+		return problem(err.Error())
 	}
 	*w = parsed
 	return nil

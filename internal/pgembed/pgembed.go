@@ -59,6 +59,14 @@
 // to start when that server still runs, which is what we want, so pgembed
 // leaves the file alone. After an unclean stop postgres replays its WAL on
 // the next start.
+//
+// # In use
+//
+// A second alignbot on the same DataDir (an export while the bot runs, say)
+// would get postgres' complaint about its lock file. Start looks first: when
+// postmaster.pid names a live process, or postgres refuses for that reason,
+// it returns an error matching [ErrDataDirInUse] that says to stop the other
+// alignbot or to set DATABASE_URL to its server, and where the password is.
 package pgembed
 
 import (
@@ -130,7 +138,21 @@ type Options struct {
 
 	// User is the superuser initdb creates; "alignbot" if empty.
 	User string
+
+	// ExistingOnly makes Start fail with ErrNoCluster instead of creating
+	// a cluster, for commands that only read (export).
+	ExistingOnly bool
 }
+
+// Errors callers can test for with errors.Is.
+var (
+	// ErrDataDirInUse: another server, normally a running alignbot's,
+	// has the data directory. Its message says how to reach that server.
+	ErrDataDirInUse = errors.New("data directory in use")
+	// ErrNoCluster: Options.ExistingOnly was set and DataDir holds no
+	// cluster.
+	ErrNoCluster = errors.New("no PostgreSQL cluster")
+)
 
 // Server is a running PostgreSQL server started by Start. Only one Server
 // may use a DataDir at a time; postgres refuses a second one, but two first
@@ -190,17 +212,27 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("pgembed: %w", err)
 	}
 
+	fresh, err := checkCluster(cluster, version)
+	if err != nil {
+		return nil, fmt.Errorf("pgembed: %w", err)
+	}
+	if fresh && opts.ExistingOnly {
+		return nil, fmt.Errorf("pgembed: %w in %s", ErrNoCluster, dataDir)
+	}
+	if !fresh {
+		// postgres would refuse too, but with a message about its lock
+		// file that does not say what to do.
+		if holder, ok := lockHolder(cluster); ok {
+			return nil, holder.inUse(dataDir, opts)
+		}
+	}
+
 	dirMode := fs.FileMode(0o700)
 	if acct != nil {
 		dirMode = 0o711 // the server's user must get through to pgdata
 	}
 	if err := os.MkdirAll(dataDir, dirMode); err != nil {
 		return nil, fmt.Errorf("pgembed: data dir: %w", err)
-	}
-
-	fresh, err := checkCluster(cluster, version)
-	if err != nil {
-		return nil, fmt.Errorf("pgembed: %w", err)
 	}
 	password, err := loadPassword(filepath.Join(dataDir, passwordName), fresh)
 	if err != nil {
@@ -223,6 +255,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		// A port picked for us may be taken before postgres binds it.
 		if errors.Is(err, errPortInUse) && opts.Port == 0 && attempt < maxPortAttempts {
 			continue
+		}
+		if errors.Is(err, ErrDataDirInUse) {
+			return nil, err
 		}
 		if err != nil {
 			return nil, fmt.Errorf("pgembed: %w", err)
@@ -323,13 +358,89 @@ func launch(ctx context.Context, bin binaries, acct *account, cluster string, po
 	err := srv.waitReady(ctx, cluster, connURL(opts.User, password, addr, "postgres"), opts.Database)
 	if err != nil {
 		_ = srv.Stop()
-		if strings.Contains(log.tail(), "Address already in use") {
+		tail := log.tail()
+		if lockConflict(tail) {
+			// Another server started between our look at postmaster.pid
+			// and ours, or holds the directory in a way we cannot see
+			// (another PID namespace).
+			if holder, ok := lockHolder(cluster); ok {
+				return nil, holder.inUse(filepath.Dir(cluster), opts)
+			}
+		}
+		if strings.Contains(tail, "Address already in use") {
 			return nil, fmt.Errorf("%w: %w", errPortInUse, err)
 		}
 		return nil, err
 	}
 	return srv, nil
 }
+
+// lockConflict reports whether postgres' output says that another server
+// holds the data directory: its lock file names a live process, or its
+// shared memory is still attached.
+func lockConflict(log string) bool {
+	return strings.Contains(log, `lock file "postmaster.pid" already exists`) ||
+		strings.Contains(log, "pre-existing shared memory block") && strings.Contains(log, "still in use")
+}
+
+// holder is the server that postmaster.pid names.
+type holder struct {
+	pid, port int
+}
+
+// lockHolder reads the cluster's postmaster.pid and reports the server it
+// names when that process is alive, as postgres judges it (a process we may
+// not signal is alive too).
+func lockHolder(cluster string) (holder, bool) {
+	data, err := os.ReadFile(filepath.Join(cluster, "postmaster.pid"))
+	if err != nil {
+		return holder{}, false
+	}
+	lines := strings.Split(string(data), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+	// Our own pid or thread id is a stale file's coincidence, not a server.
+	if err != nil || pid <= 0 || pid == os.Getpid() || ownThread(pid) || !alive(pid) {
+		return holder{}, false
+	}
+	h := holder{pid: pid}
+	if len(lines) >= 4 {
+		h.port, _ = strconv.Atoi(strings.TrimSpace(lines[3]))
+	}
+	return h, true
+}
+
+// inUse explains that the data directory is taken, and how to reach the
+// server that has it. It names the password file, never the password.
+func (h holder) inUse(dataDir string, opts Options) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the data directory %s is in use by a running alignbot", dataDir)
+	switch {
+	case h.pid > 0 && h.port > 0:
+		fmt.Fprintf(&b, " (its PostgreSQL, pid %d, listens on %s:%d)", h.pid, listenAddress, h.port)
+	case h.pid > 0:
+		fmt.Fprintf(&b, " (its PostgreSQL has pid %d)", h.pid)
+	}
+	b.WriteString(": stop that alignbot first, or set DATABASE_URL to its server")
+	port := "PORT"
+	if h.port > 0 {
+		port = strconv.Itoa(h.port)
+	}
+	user, database := opts.User, opts.Database
+	if user == "" {
+		user = "alignbot"
+	}
+	if database == "" {
+		database = "alignbot"
+	}
+	fmt.Fprintf(&b, ", postgres://%s:PASSWORD@%s:%s/%s?sslmode=disable with the PASSWORD in %s",
+		user, listenAddress, port, database, filepath.Join(dataDir, passwordName))
+	return &inUseError{msg: b.String()}
+}
+
+type inUseError struct{ msg string }
+
+func (e *inUseError) Error() string        { return e.msg }
+func (e *inUseError) Is(target error) bool { return target == ErrDataDirInUse }
 
 // waitReady waits until postgres reports in postmaster.pid that it accepts
 // connections, as pg_ctl does (polling with connections would fill the log

@@ -1,6 +1,10 @@
 package pgembed
 
-import "syscall"
+import (
+	"os"
+	"strconv"
+	"syscall"
+)
 
 const supported = true
 
@@ -24,4 +28,11 @@ func initdbProcAttr(a *account) *syscall.SysProcAttr {
 		return nil
 	}
 	return &syscall.SysProcAttr{Credential: a.credential()}
+}
+
+// ownThread reports whether id is one of this process' threads, which kill
+// would find alive.
+func ownThread(id int) bool {
+	_, err := os.Stat("/proc/self/task/" + strconv.Itoa(id))
+	return err == nil
 }

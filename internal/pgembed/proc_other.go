@@ -19,3 +19,5 @@ func serverProcAttr(*account) *syscall.SysProcAttr           { return nil }
 func initdbProcAttr(*account) *syscall.SysProcAttr           { return nil }
 func interrupt(p *os.Process) error                          { return p.Kill() }
 func quit(p *os.Process) error                               { return p.Kill() }
+func alive(int) bool                                         { return false }
+func ownThread(int) bool                                     { return false }

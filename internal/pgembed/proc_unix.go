@@ -114,3 +114,10 @@ func firstUntraversable(dir string, a *account) string {
 func interrupt(p *os.Process) error { return p.Signal(syscall.SIGINT) }
 
 func quit(p *os.Process) error { return p.Signal(syscall.SIGQUIT) }
+
+// alive reports whether process pid exists, as postgres decides whether a
+// lock file is stale: a process we may not signal exists.
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
