@@ -40,6 +40,8 @@ type Job struct {
 	LastError  string          `db:"last_error"`
 	Result     json.RawMessage `db:"result"`
 	CreatedAt  time.Time       `db:"created_at"`
+	// After is the key of the job this one waits for, "" for none.
+	After string `db:"after"`
 }
 
 // NewJob is a job to enqueue. Key makes it idempotent: a job whose key is
@@ -50,14 +52,25 @@ type NewJob struct {
 	RoundID int64 // 0 when the job belongs to no round
 	Payload any
 	RunAt   time.Time
+	// After names a job this one waits for: it is not claimed while that
+	// job is pending, and is claimed as soon as it is done, parked or
+	// cancelled (the job then checks for itself whether what it needed
+	// happened).
+	After string
 }
 
 const jobColumns = `id, key, kind, round_id, payload, state, run_at, attempts,
 	COALESCE(lease_token::text, '') AS lease_token, COALESCE(leased_by, '') AS leased_by,
-	last_error, COALESCE(result, 'null') AS result, created_at`
+	last_error, COALESCE(result, 'null') AS result, created_at, COALESCE(after, '') AS after`
 
-// Enqueue adds jobs, skipping those whose key exists. It returns how many
-// were added.
+// JobsChannel is the PostgreSQL notification channel on which Enqueue and
+// job completions announce that work may be due, so that every replica's
+// runner wakes at once instead of at its next poll.
+const JobsChannel = "alignbot_jobs"
+
+// Enqueue adds jobs, skipping those whose key exists, and notifies
+// JobsChannel (on commit, when inside Transact). It returns how many were
+// added.
 func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
 	added := 0
 	for _, j := range jobs {
@@ -69,25 +82,44 @@ func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
 		if j.RoundID != 0 {
 			roundID = &j.RoundID
 		}
-		n, err := s.execCount(ctx, `INSERT INTO jobs (key, kind, round_id, payload, run_at)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
-			j.Key, j.Kind, roundID, payload, j.RunAt)
+		var after *string
+		if j.After != "" {
+			after = &j.After
+		}
+		n, err := s.execCount(ctx, `INSERT INTO jobs (key, kind, round_id, payload, run_at, after)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING`,
+			j.Key, j.Kind, roundID, payload, j.RunAt, after)
 		if err != nil {
 			return added, fmt.Errorf("enqueue %s: %w", j.Key, err)
 		}
 		added += int(n)
 	}
+	if added > 0 {
+		if err := s.notifyJobs(ctx); err != nil {
+			return added, err
+		}
+	}
 	return added, nil
 }
 
-// claimJobsQuery leases due jobs: $1 now, $2 worker, $3 lease end, $4 limit.
+func (s *Storage) notifyJobs(ctx context.Context) error {
+	if _, err := s.q.ExecContext(ctx, `SELECT pg_notify($1, '')`, JobsChannel); err != nil {
+		return fmt.Errorf("notify %s: %w", JobsChannel, err)
+	}
+	return nil
+}
+
+// claimJobsQuery leases due jobs whose awaited job, if any, is no longer
+// pending: $1 now, $2 worker, $3 lease end, $4 limit.
 const claimJobsQuery = `
 	WITH due AS (
-		SELECT id AS due_id FROM jobs
-		WHERE state = 'pending' AND run_at <= $1
-		ORDER BY run_at, id
+		SELECT j.id AS due_id FROM jobs j
+		WHERE j.state = 'pending' AND j.run_at <= $1
+		  AND (j.after IS NULL OR NOT EXISTS (
+			SELECT 1 FROM jobs w WHERE w.key = j.after AND w.state = 'pending'))
+		ORDER BY j.run_at, j.id
 		LIMIT $4
-		FOR UPDATE SKIP LOCKED
+		FOR UPDATE OF j SKIP LOCKED
 	)
 	UPDATE jobs j SET run_at = $3, lease_token = gen_random_uuid(), leased_by = $2,
 		attempts = j.attempts + 1, updated_at = $1
@@ -125,14 +157,34 @@ func (s *Storage) ExplainClaim(ctx context.Context, now time.Time, limit int) ([
 	return plan, nil
 }
 
+// RenewLeases extends the leases a worker holds on running jobs to until, so
+// that a job running long is not taken over while a dead worker's jobs are
+// free again soon. It returns how many leases it renewed.
+func (s *Storage) RenewLeases(ctx context.Context, worker string, tokens []string, until time.Time) (int, error) {
+	if len(tokens) == 0 {
+		return 0, nil
+	}
+	n, err := s.execCount(ctx, `UPDATE jobs SET run_at = $3
+		WHERE state = 'pending' AND leased_by = $1 AND lease_token::text = ANY($2)`,
+		worker, pq.Array(tokens), until)
+	if err != nil {
+		return 0, fmt.Errorf("renew leases of %s: %w", worker, err)
+	}
+	return int(n), nil
+}
+
 // CompleteJob marks a claimed job done and keeps its result (a message ts,
-// say). ErrLeaseLost means the lease ended and another worker owns the job.
+// say), and wakes the runners: a job may have waited for it.
+// ErrLeaseLost means the lease ended and another worker owns the job.
 func (s *Storage) CompleteJob(ctx context.Context, j Job, result any, now time.Time) error {
 	body, err := json.Marshal(result)
 	if err != nil {
 		return fmt.Errorf("complete job %s: %w", j.Key, err)
 	}
-	return s.finishJob(ctx, j, `state = 'done', result = $4, last_error = ''`, now, body)
+	if err := s.finishJob(ctx, j, `state = 'done', result = $4, last_error = ''`, now, body); err != nil {
+		return err
+	}
+	return s.notifyJobs(ctx)
 }
 
 // RetryJob releases a claimed job to run again at runAt, recording why it
@@ -151,13 +203,19 @@ func (s *Storage) DeferJob(ctx context.Context, j Job, runAt time.Time, now time
 // ParkJob stops retrying a claimed job; it stays in the table with its last
 // error for an operator to look at.
 func (s *Storage) ParkJob(ctx context.Context, j Job, reason string, now time.Time) error {
-	return s.finishJob(ctx, j, `state = 'parked', last_error = $4`, now, reason)
+	if err := s.finishJob(ctx, j, `state = 'parked', last_error = $4`, now, reason); err != nil {
+		return err
+	}
+	return s.notifyJobs(ctx)
 }
 
 // DropJob ends a claimed job that has become pointless (its round was
 // cancelled, its respondent submitted).
 func (s *Storage) DropJob(ctx context.Context, j Job, now time.Time) error {
-	return s.finishJob(ctx, j, `state = 'cancelled'`, now)
+	if err := s.finishJob(ctx, j, `state = 'cancelled'`, now); err != nil {
+		return err
+	}
+	return s.notifyJobs(ctx)
 }
 
 // finishJob applies set to the claimed job if the caller still holds its
@@ -197,6 +255,31 @@ func (s *Storage) CancelJobs(ctx context.Context, roundID int64, kinds ...string
 		roundID, pq.Array(kinds))
 	if err != nil {
 		return 0, fmt.Errorf("cancel jobs of round %d: %w", roundID, err)
+	}
+	return int(n), nil
+}
+
+// NewerPending reports whether a pending job of the same kind, whose key
+// starts with keyPrefix, was enqueued after j: a job that renders the latest
+// state (a progress update, an App Home) can then leave the work to it, so a
+// burst of changes costs one call to Slack.
+func (s *Storage) NewerPending(ctx context.Context, j Job, keyPrefix string) (bool, error) {
+	var newer bool
+	err := s.q.GetContext(ctx, &newer, `SELECT EXISTS (SELECT 1 FROM jobs
+		WHERE state = 'pending' AND kind = $1 AND id > $2 AND starts_with(key, $3))`, j.Kind, j.ID, keyPrefix)
+	if err != nil {
+		return false, fmt.Errorf("newer jobs than %s: %w", j.Key, err)
+	}
+	return newer, nil
+}
+
+// PruneJobs deletes jobs done or cancelled before cutoff and returns how many
+// it deleted. Keys of recent jobs are kept: they are what stops an effect
+// from being enqueued twice while its cause may still repeat.
+func (s *Storage) PruneJobs(ctx context.Context, cutoff time.Time) (int, error) {
+	n, err := s.execCount(ctx, `DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND updated_at < $1`, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("prune jobs: %w", err)
 	}
 	return int(n), nil
 }

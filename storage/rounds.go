@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/alignbot/alignbot/scoring"
 )
 
@@ -40,6 +42,12 @@ type Round struct {
 	NextRoundAt     *time.Time `db:"next_round_at"`
 	AnnouncementTS  string     `db:"announcement_ts"`
 	RevealTS        string     `db:"reveal_ts"`
+	// OneAnswer is the team's answer to the instrument's one question.
+	OneAnswer   string     `db:"one_answer"`
+	OneAnswerBy string     `db:"one_answer_by"`
+	OneAnswerAt *time.Time `db:"one_answer_at"`
+	// ChartFileID is the reveal's chart, once uploaded.
+	ChartFileID string `db:"chart_file_id"`
 }
 
 // IsRevealed reports whether the round's answers may be shown.
@@ -51,58 +59,29 @@ type NewRound struct {
 	ChannelID     string
 	Instrument    string
 	FacilitatorID string
-	Respondents   map[scoring.Role]string // role → user ID
-	DeadlineAt    time.Time
-	CreatedAt     time.Time
+	// Respondents by role; the roles are the instrument's, leads first.
+	Respondents map[scoring.Role]string
+	// Roles in the order the instrument presents them.
+	Roles      []scoring.Role
+	DeadlineAt time.Time
+	CreatedAt  time.Time
 }
 
 const roundColumns = `r.id, r.team_id, t.workspace_id, t.channel_id, r.instrument, r.state,
 	r.facilitator_user_id, r.previous_round_id, r.deadline_at, r.created_at, r.revealed_at,
 	r.closed_at, r.cancelled_at, COALESCE(r.cancelled_by, '') AS cancelled_by, r.next_round_at,
-	COALESCE(r.announcement_ts, '') AS announcement_ts, COALESCE(r.reveal_ts, '') AS reveal_ts`
+	COALESCE(r.announcement_ts, '') AS announcement_ts, COALESCE(r.reveal_ts, '') AS reveal_ts,
+	r.one_answer, r.one_answer_by, r.one_answer_at, r.chart_file_id`
 
 const roundFrom = `rounds r JOIN teams t ON t.id = r.team_id`
 
 // StartRound creates a collecting round with its respondents, linked to the
-// team's latest revealed round. It returns ErrRoundCollecting when the team
-// already has a round collecting and ErrSamePerson when one user holds two
-// roles; the database enforces both.
+// team's latest revealed round of the same instrument. It returns
+// ErrRoundCollecting when the team already has a round collecting and
+// ErrSamePerson when one user holds two roles; the database enforces both.
+// Call it inside Transact.
 func (s *Storage) StartRound(ctx context.Context, nr NewRound) (Round, error) {
-	var round Round
-	err := s.Transact(ctx, func(tx *Storage) error {
-		var teamID int64
-		err := tx.q.GetContext(ctx, &teamID, `
-			INSERT INTO teams (workspace_id, channel_id) VALUES ($1, $2)
-			ON CONFLICT (workspace_id, channel_id) DO UPDATE SET workspace_id = EXCLUDED.workspace_id
-			RETURNING id`, nr.WorkspaceID, nr.ChannelID)
-		if err != nil {
-			return err
-		}
-		var id int64
-		err = tx.q.GetContext(ctx, &id, `
-			INSERT INTO rounds (team_id, instrument, facilitator_user_id, deadline_at, created_at, previous_round_id)
-			VALUES ($1, $2, $3, $4, $5, (
-				SELECT id FROM rounds WHERE team_id = $1 AND state IN ('revealed', 'closed')
-				ORDER BY revealed_at DESC, id DESC LIMIT 1))
-			RETURNING id`,
-			teamID, nr.Instrument, nr.FacilitatorID, nr.DeadlineAt, nr.CreatedAt)
-		if err != nil {
-			return err
-		}
-		for _, role := range scoring.Roles {
-			user, ok := nr.Respondents[role]
-			if !ok {
-				continue
-			}
-			if _, err := tx.q.ExecContext(ctx,
-				`INSERT INTO respondents (round_id, role, user_id) VALUES ($1, $2, $3)`,
-				id, role, user); err != nil {
-				return err
-			}
-		}
-		round, err = tx.Round(ctx, id)
-		return err
-	})
+	round, err := s.startRound(ctx, nr)
 	switch constraint(err) {
 	case "":
 	case "rounds_one_collecting_per_team":
@@ -116,6 +95,43 @@ func (s *Storage) StartRound(ctx context.Context, nr NewRound) (Round, error) {
 	return round, nil
 }
 
+func (s *Storage) startRound(ctx context.Context, nr NewRound) (Round, error) {
+	if !s.tx {
+		return Round{}, errNotInTransaction
+	}
+	var teamID int64
+	err := s.q.GetContext(ctx, &teamID, `
+		INSERT INTO teams (workspace_id, channel_id) VALUES ($1, $2)
+		ON CONFLICT (workspace_id, channel_id) DO UPDATE SET workspace_id = EXCLUDED.workspace_id
+		RETURNING id`, nr.WorkspaceID, nr.ChannelID)
+	if err != nil {
+		return Round{}, err
+	}
+	var id int64
+	err = s.q.GetContext(ctx, &id, `
+		INSERT INTO rounds (team_id, instrument, facilitator_user_id, deadline_at, created_at, previous_round_id)
+		VALUES ($1, $2, $3, $4, $5, (
+			SELECT id FROM rounds WHERE team_id = $1 AND instrument = $2 AND state IN ('revealed', 'closed')
+			ORDER BY revealed_at DESC, id DESC LIMIT 1))
+		RETURNING id`,
+		teamID, nr.Instrument, nr.FacilitatorID, nr.DeadlineAt, nr.CreatedAt)
+	if err != nil {
+		return Round{}, err
+	}
+	for _, role := range nr.Roles {
+		user, ok := nr.Respondents[role]
+		if !ok {
+			continue
+		}
+		if _, err := s.q.ExecContext(ctx,
+			`INSERT INTO respondents (round_id, role, user_id) VALUES ($1, $2, $3)`,
+			id, role, user); err != nil {
+			return Round{}, err
+		}
+	}
+	return s.Round(ctx, id)
+}
+
 // Round returns the round with the given ID.
 func (s *Storage) Round(ctx context.Context, id int64) (Round, error) {
 	return s.getRound(ctx, `WHERE r.id = $1`, id)
@@ -125,7 +141,7 @@ func (s *Storage) Round(ctx context.Context, id int64) (Round, error) {
 // ends. It must be called inside Transact.
 func (s *Storage) LockRound(ctx context.Context, id int64) (Round, error) {
 	if !s.tx {
-		return Round{}, errors.New("lock round: not in a transaction")
+		return Round{}, fmt.Errorf("lock round: %w", errNotInTransaction)
 	}
 	return s.getRound(ctx, `WHERE r.id = $1 FOR UPDATE OF r`, id)
 }
@@ -148,6 +164,19 @@ func (s *Storage) LatestRound(ctx context.Context, workspaceID, channelID string
 func (s *Storage) LatestRevealedRound(ctx context.Context, workspaceID, channelID string) (Round, error) {
 	return s.getRound(ctx, `WHERE ($1 = '' OR t.workspace_id = $1) AND t.channel_id = $2 AND r.state IN ('revealed', 'closed')
 		ORDER BY r.revealed_at DESC, r.id DESC LIMIT 1`, workspaceID, channelID)
+}
+
+// RoundsStartedSince counts the rounds a facilitator started in a workspace
+// since a time, cancelled ones included: a cap on how many a person starts
+// protects the people they name from a flood of questionnaires.
+func (s *Storage) RoundsStartedSince(ctx context.Context, workspaceID, userID string, since time.Time) (int, error) {
+	var n int
+	err := s.q.GetContext(ctx, &n, `SELECT count(*) FROM `+roundFrom+`
+		WHERE t.workspace_id = $1 AND r.facilitator_user_id = $2 AND r.created_at >= $3`, workspaceID, userID, since)
+	if err != nil {
+		return 0, fmt.Errorf("rounds started by %s: %w", userID, err)
+	}
+	return n, nil
 }
 
 func (s *Storage) getRound(ctx context.Context, where string, args ...any) (Round, error) {
@@ -190,11 +219,11 @@ func (s *Storage) UserRounds(ctx context.Context, workspaceID, userID string, li
 }
 
 // ClaimReveal moves a collecting round to revealed if its respondents allow
-// it: every respondent submitted, or, when leadsSuffice and the deadline has
-// passed by now, both leads submitted. It is a single statement: of any
-// number of concurrent callers exactly one gets true, and a deadline moved
-// by a concurrent extend is respected.
-func (s *Storage) ClaimReveal(ctx context.Context, roundID int64, leadsSuffice bool, now time.Time) (bool, error) {
+// it: every respondent who has not declined submitted, and the leads did; or,
+// when leadsSuffice and the deadline has passed by now, the leads submitted.
+// It is a single statement: of any number of concurrent callers exactly one
+// gets true, and a deadline moved by a concurrent extend is respected.
+func (s *Storage) ClaimReveal(ctx context.Context, roundID int64, leads []scoring.Role, leadsSuffice bool, now time.Time) (bool, error) {
 	n, err := s.execCount(ctx, `
 		UPDATE rounds SET state = 'revealed', revealed_at = $3
 		WHERE id = $1 AND state = 'collecting'
@@ -202,8 +231,8 @@ func (s *Storage) ClaimReveal(ctx context.Context, roundID int64, leadsSuffice b
 		  AND NOT EXISTS (
 			SELECT 1 FROM respondents p
 			WHERE p.round_id = $1 AND p.submitted_at IS NULL
-			  AND (NOT $2 OR p.role IN ('marketing', 'sales')))`,
-		roundID, leadsSuffice, now)
+			  AND (p.role = ANY($4) OR (NOT $2 AND p.declined_at IS NULL)))`,
+		roundID, leadsSuffice, now, pq.Array(roleStrings(leads)))
 	if err != nil {
 		return false, fmt.Errorf("claim reveal of round %d: %w", roundID, err)
 	}
@@ -211,37 +240,40 @@ func (s *Storage) ClaimReveal(ctx context.Context, roundID int64, leadsSuffice b
 }
 
 // CancelRound cancels a collecting round, on behalf of by, and the jobs still
-// pending for it.
-// It reports false when the round was not collecting.
+// pending for it. It reports false when the round was not collecting. Call it
+// inside Transact.
 func (s *Storage) CancelRound(ctx context.Context, roundID int64, by string, now time.Time) (bool, error) {
-	cancelled := false
-	err := s.Transact(ctx, func(tx *Storage) error {
-		n, err := tx.execCount(ctx, `UPDATE rounds SET state = 'cancelled', cancelled_at = $2, cancelled_by = $3
-			WHERE id = $1 AND state = 'collecting'`, roundID, now, by)
-		if err != nil || n == 0 {
-			return err
-		}
-		cancelled = true
-		_, err = tx.CancelJobs(ctx, roundID)
-		return err
-	})
+	if !s.tx {
+		return false, fmt.Errorf("cancel round %d: %w", roundID, errNotInTransaction)
+	}
+	n, err := s.execCount(ctx, `UPDATE rounds SET state = 'cancelled', cancelled_at = $2, cancelled_by = $3
+		WHERE id = $1 AND state = 'collecting'`, roundID, now, by)
 	if err != nil {
 		return false, fmt.Errorf("cancel round %d: %w", roundID, err)
 	}
-	return cancelled, nil
+	if n == 0 {
+		return false, nil
+	}
+	if _, err := s.CancelJobs(ctx, roundID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
-// ExtendDeadline moves a collecting round's deadline.
-func (s *Storage) ExtendDeadline(ctx context.Context, roundID int64, deadline time.Time) error {
-	n, err := s.execCount(ctx, `UPDATE rounds SET deadline_at = $2 WHERE id = $1 AND state = 'collecting'`,
-		roundID, deadline)
+// ExtendDeadline gives a collecting round more time: by more than its
+// deadline, or than now when the deadline has passed. The new deadline is
+// computed by the database, so two extends at once both count.
+func (s *Storage) ExtendDeadline(ctx context.Context, roundID int64, by time.Duration, now time.Time) (time.Time, error) {
+	var deadline time.Time
+	err := s.q.GetContext(ctx, &deadline, `UPDATE rounds SET deadline_at = GREATEST(deadline_at, $3) + $2 * interval '1 microsecond'
+		WHERE id = $1 AND state = 'collecting' RETURNING deadline_at`, roundID, by.Microseconds(), now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, ErrNotCollecting
+	}
 	if err != nil {
-		return fmt.Errorf("extend deadline of round %d: %w", roundID, err)
+		return time.Time{}, fmt.Errorf("extend deadline of round %d: %w", roundID, err)
 	}
-	if n == 0 {
-		return ErrNotCollecting
-	}
-	return nil
+	return deadline, nil
 }
 
 // CloseRound moves a revealed round to closed. It reports whether this call
@@ -259,6 +291,28 @@ func (s *Storage) CloseRound(ctx context.Context, roundID int64, now time.Time) 
 func (s *Storage) SetNextRoundAt(ctx context.Context, roundID int64, at time.Time) error {
 	if _, err := s.q.ExecContext(ctx, `UPDATE rounds SET next_round_at = $2 WHERE id = $1`, roundID, at); err != nil {
 		return fmt.Errorf("set next round of round %d: %w", roundID, err)
+	}
+	return nil
+}
+
+// SetOneAnswer records the team's answer to the one question of a revealed
+// round, replacing an earlier one.
+func (s *Storage) SetOneAnswer(ctx context.Context, roundID int64, answer, by string, now time.Time) (Round, error) {
+	n, err := s.execCount(ctx, `UPDATE rounds SET one_answer = $2, one_answer_by = $3, one_answer_at = $4
+		WHERE id = $1 AND state IN ('revealed', 'closed')`, roundID, answer, by, now)
+	if err != nil {
+		return Round{}, fmt.Errorf("answer the one question of round %d: %w", roundID, err)
+	}
+	if n == 0 {
+		return Round{}, ErrNotRevealed
+	}
+	return s.Round(ctx, roundID)
+}
+
+// SetChartFile records the reveal's chart file, once shared.
+func (s *Storage) SetChartFile(ctx context.Context, roundID int64, fileID string) error {
+	if _, err := s.q.ExecContext(ctx, `UPDATE rounds SET chart_file_id = $2 WHERE id = $1`, roundID, fileID); err != nil {
+		return fmt.Errorf("set chart of round %d: %w", roundID, err)
 	}
 	return nil
 }
@@ -286,4 +340,12 @@ func (s *Storage) setOnce(ctx context.Context, column string, roundID int64, ts 
 		return "", fmt.Errorf("set %s of round %d: %w", column, roundID, err)
 	}
 	return kept, nil
+}
+
+func roleStrings(roles []scoring.Role) []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = string(r)
+	}
+	return out
 }

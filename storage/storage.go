@@ -16,9 +16,11 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -57,6 +59,8 @@ type Storage struct {
 	db *sqlx.DB
 	q  querier
 	tx bool
+	// dsn, when opened with Open, is kept for Listen's own connection.
+	dsn string
 }
 
 // querier is what both *sqlx.DB and *sqlx.Tx offer.
@@ -66,13 +70,21 @@ type querier interface {
 	SelectContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
-// Open connects to the PostgreSQL database at dsn and checks the connection.
-// The URL never appears in errors: it may carry a password.
+// Open connects to the PostgreSQL database at dsn, a postgres:// URL or
+// libpq's key=value form, and checks the connection. No part of the
+// password appears in its errors: a DSN that cannot be parsed gets a fixed
+// message, and the driver's messages are redacted (see redact).
 func Open(ctx context.Context, dsn string) (*Storage, error) {
-	db, err := sqlx.Open("postgres", dsn)
+	dsn = strings.TrimSpace(dsn)
+	cfg, err := parseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", redact(err, dsn))
 	}
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -80,7 +92,9 @@ func Open(ctx context.Context, dsn string) (*Storage, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database: %w", redact(err, dsn))
 	}
-	return New(db), nil
+	s := New(db)
+	s.dsn = dsn
+	return s, nil
 }
 
 // New wraps an open pool.
@@ -94,49 +108,6 @@ func (s *Storage) Close() error { return s.db.Close() }
 
 // Ping checks that the database answers.
 func (s *Storage) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-
-// Transact runs fn in one transaction and commits it if fn returns nil. On a
-// deadlock (or a serialization failure, should a caller raise the isolation
-// level) the whole transaction is retried, so fn may run more than once and
-// must not have effects outside the database.
-// Inside fn, use only the *Storage it is given.
-func (s *Storage) Transact(ctx context.Context, fn func(*Storage) error) error {
-	if s.tx {
-		return fn(s)
-	}
-	const attempts = 4
-	var err error
-	for i := 0; i < attempts; i++ {
-		err = s.transactOnce(ctx, fn)
-		if !retryable(err) {
-			return err
-		}
-	}
-	return fmt.Errorf("transact: gave up after %d attempts: %w", attempts, err)
-}
-
-func (s *Storage) transactOnce(ctx context.Context, fn func(*Storage) error) (err error) {
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("transact: begin: %w", err)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			tx.Rollback()
-			panic(p)
-		}
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	if err := fn(&Storage{db: s.db, q: tx, tx: true}); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("transact: commit: %w", err)
-	}
-	return nil
-}
 
 // execCount runs a statement and returns how many rows it changed.
 func (s *Storage) execCount(ctx context.Context, query string, args ...any) (int64, error) {
@@ -160,34 +131,201 @@ func constraint(err error) string {
 	return ""
 }
 
-// redact removes the connection string's password from err. lib/pq's URL
-// parse errors quote the whole URL.
+// The messages for a DATABASE_URL that cannot be parsed. They quote nothing
+// of it: a parser's message may hold any part of it, the password included.
+var (
+	errInvalidURL = errors.New("DATABASE_URL is not a valid PostgreSQL URL; " +
+		"expected postgres://user:password@host:5432/dbname?sslmode=disable " +
+		"(percent-encode any @ : / ? # % or space in the user name and password)")
+	errInvalidKeywords = errors.New("DATABASE_URL is not a valid PostgreSQL connection string; " +
+		"expected postgres://user:password@host:5432/dbname?sslmode=disable, or keyword=value pairs " +
+		"such as host=db port=5432 user=alignbot password='…' dbname=alignbot (quote values with spaces)")
+)
+
+// urlScheme matches the start of a URL, as opposed to libpq's keyword=value
+// form, whose first keyword is followed by '='.
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+
+// wrongValue matches lib/pq's "wrong value for "port": …", whose key is one
+// of its own setting names and whose tail quotes the value.
+var wrongValue = regexp.MustCompile(`wrong value for "([a-z_]+)"`)
+
+// parseDSN parses dsn as lib/pq does, with errors that quote nothing of it.
+// It also refuses URLs that url.Parse reads differently from what their
+// author meant: an '@' after the host means that the password held a '/',
+// '?' or '#', and the rest of it would land in the host, port or database
+// name, which connection errors show.
+func parseDSN(dsn string) (pq.Config, error) {
+	isURL := urlScheme.MatchString(dsn)
+	if isURL {
+		if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+			return pq.Config{}, errInvalidURL
+		}
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return pq.Config{}, errInvalidURL
+		}
+		if strings.Contains(u.EscapedPath(), "@") || strings.Contains(u.RawQuery, "@") || strings.Contains(u.EscapedFragment(), "@") {
+			return pq.Config{}, errInvalidURL
+		}
+	}
+	cfg, err := pq.NewConfig(dsn)
+	if err == nil {
+		return cfg, nil
+	}
+	if m := wrongValue.FindStringSubmatch(err.Error()); m != nil {
+		return pq.Config{}, fmt.Errorf("DATABASE_URL: invalid value for %s", m[1])
+	}
+	if m := pgEnv.FindStringSubmatch(err.Error()); m != nil {
+		return pq.Config{}, fmt.Errorf("environment variable %s: invalid or not supported next to DATABASE_URL", m[1])
+	}
+	if isURL {
+		return pq.Config{}, errInvalidURL
+	}
+	return pq.Config{}, errInvalidKeywords
+}
+
+// pgEnv matches lib/pq's complaints about PG* environment variables
+// ("wrong value for $PGPORT"), which it reads besides the DSN.
+var pgEnv = regexp.MustCompile(`\$(PG[A-Z_]+)`)
+
+// redact returns err, or an error without the password when err's message
+// holds any fragment of it: the password itself is replaced by xxxxx, and a
+// message that still shares three characters in a row with the password (or
+// all of a shorter one) is withheld. A *url.Error, whose message quotes the
+// URL it could not parse, becomes the fixed invalid-URL message.
 func redact(err error, dsn string) error {
 	if err == nil {
 		return nil
 	}
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
-		return fmt.Errorf("invalid DATABASE_URL: %w", urlErr.Err)
+		return errInvalidURL
 	}
-	if pw := password(dsn); pw != "" && strings.Contains(err.Error(), pw) {
-		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
-	}
-	return err
-}
-
-var keywordPassword = regexp.MustCompile(`password=('[^']*'|\S+)`)
-
-func password(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok {
-			return pw
+	msg := err.Error()
+	redacted := msg
+	var secrets []string
+	for _, pw := range append(password(dsn), os.Getenv("PGPASSWORD")) {
+		if pw == "" {
+			continue
+		}
+		secrets = append(secrets, pw)
+		if len(pw) >= 3 {
+			for _, form := range []string{pw, url.QueryEscape(pw), url.PathEscape(pw), url.UserPassword("", pw).String()[1:]} {
+				redacted = strings.ReplaceAll(redacted, form, "xxxxx")
+			}
 		}
 	}
-	if m := keywordPassword.FindStringSubmatch(dsn); m != nil {
-		return strings.Trim(m[1], "'")
+	for _, pw := range secrets {
+		if sharesFragment(redacted, pw) {
+			return errors.New("cannot connect; the driver's message is not shown because it quotes part of the credentials")
+		}
 	}
-	return ""
+	if redacted == msg {
+		return err
+	}
+	return errors.New(redacted)
+}
+
+// sharesFragment reports whether s contains any three consecutive bytes of
+// secret, or all of a secret shorter than that.
+func sharesFragment(s, secret string) bool {
+	const n = 3
+	if len(secret) < n {
+		return strings.Contains(s, secret)
+	}
+	for i := 0; i+n <= len(secret); i++ {
+		if strings.Contains(s, secret[i:i+n]) {
+			return true
+		}
+	}
+	return false
+}
+
+// password returns the passwords in dsn as lib/pq reads them (a URL may
+// carry one in its user info and one as a password parameter), or, for a
+// URL that does not parse as its author meant, what they most likely meant
+// as the password: everything between the user name and the last '@'.
+func password(dsn string) []string {
+	dsn = strings.TrimSpace(dsn)
+	if !urlScheme.MatchString(dsn) {
+		return keywordPasswords(dsn)
+	}
+	var pws []string
+	u, err := url.Parse(dsn)
+	if err == nil {
+		if pw, ok := u.User.Password(); ok {
+			pws = append(pws, pw)
+		}
+		pws = append(pws, u.Query()["password"]...)
+	}
+	rest := dsn[strings.Index(dsn, "://")+3:]
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+			pws = append(pws, pw)
+		}
+	}
+	return pws
+}
+
+// keywordPasswords finds every password=… in libpq's keyword=value form,
+// reading quotes and backslash escapes as lib/pq does; an unterminated quote
+// runs to the end, and words without '=' after an unquoted password are
+// taken as part of it.
+func keywordPasswords(dsn string) []string {
+	s := []rune(dsn)
+	i := 0
+	skipSpaces := func() {
+		for i < len(s) && unicode.IsSpace(s[i]) {
+			i++
+		}
+	}
+	var pws []string
+	afterPassword := false
+	for {
+		skipSpaces()
+		if i >= len(s) {
+			return pws
+		}
+		start := i
+		for i < len(s) && !unicode.IsSpace(s[i]) && s[i] != '=' {
+			i++
+		}
+		key := string(s[start:i])
+		skipSpaces()
+		if i >= len(s) || s[i] != '=' {
+			// lib/pq fails here; an unquoted password with a space in it
+			// is the likely cause, so the word belongs to it.
+			if afterPassword {
+				pws[len(pws)-1] += " " + key
+				continue
+			}
+			return pws
+		}
+		i++
+		skipSpaces()
+		var val []rune
+		if i < len(s) && s[i] == '\'' {
+			for i++; i < len(s) && s[i] != '\''; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				val = append(val, s[i])
+			}
+			i++
+		} else {
+			for ; i < len(s) && !unicode.IsSpace(s[i]); i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				val = append(val, s[i])
+			}
+		}
+		afterPassword = key == "password"
+		if afterPassword {
+			pws = append(pws, string(val))
+		}
+	}
 }
 
 // Unavailable reports whether err means the database could not be reached

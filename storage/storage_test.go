@@ -44,9 +44,25 @@ var questionIDs = func() []string {
 	return ids
 }()
 
+var roles = []scoring.Role{scoring.Marketing, scoring.Sales, scoring.Observer}
+
+// start starts a round in one transaction, as the bot's flows do.
+func start(s *storage.Storage, nr storage.NewRound) (storage.Round, error) {
+	if nr.Roles == nil {
+		nr.Roles = roles
+	}
+	var r storage.Round
+	err := s.Transact(context.Background(), func(tx *storage.Storage) error {
+		var err error
+		r, err = tx.StartRound(context.Background(), nr)
+		return err
+	})
+	return r, err
+}
+
 func startRound(t *testing.T, s *storage.Storage, channel string, people map[scoring.Role]string) storage.Round {
 	t.Helper()
-	r, err := s.StartRound(context.Background(), storage.NewRound{
+	r, err := start(s, storage.NewRound{
 		WorkspaceID:   "T1",
 		ChannelID:     channel,
 		Instrument:    scoring.AlignmentMaturity.ID,
@@ -61,6 +77,37 @@ func startRound(t *testing.T, s *storage.Storage, channel string, people map[sco
 	return r
 }
 
+// record answers in one transaction, as a click does.
+func record(s *storage.Storage, roundID int64, role scoring.Role, user, question string, score int, at time.Time) (storage.Questionnaire, error) {
+	var q storage.Questionnaire
+	err := s.Transact(context.Background(), func(tx *storage.Storage) error {
+		var err error
+		q, err = tx.RecordAnswer(context.Background(), storage.Click{RoundID: roundID, Role: role, UserID: user, Question: question, Score: score, At: at})
+		return err
+	})
+	return q, err
+}
+
+func submit(s *storage.Storage, roundID int64, user string, at time.Time) (storage.SubmitResult, error) {
+	var res storage.SubmitResult
+	err := s.Transact(context.Background(), func(tx *storage.Storage) error {
+		var err error
+		res, err = tx.Submit(context.Background(), roundID, user, questionIDs, at)
+		return err
+	})
+	return res, err
+}
+
+func cancelRound(s *storage.Storage, roundID int64) (bool, error) {
+	var ok bool
+	err := s.Transact(context.Background(), func(tx *storage.Storage) error {
+		var err error
+		ok, err = tx.CancelRound(context.Background(), roundID, "UFAC", t0)
+		return err
+	})
+	return ok, err
+}
+
 var trio = map[scoring.Role]string{scoring.Marketing: "UMKT", scoring.Sales: "USAL", scoring.Observer: "UOBS"}
 
 var roleOf = map[string]scoring.Role{"UMKT": scoring.Marketing, "USAL": scoring.Sales, "UOBS": scoring.Observer}
@@ -68,7 +115,7 @@ var roleOf = map[string]scoring.Role{"UMKT": scoring.Marketing, "USAL": scoring.
 func answerAll(t *testing.T, s *storage.Storage, roundID int64, user string, score int) {
 	t.Helper()
 	for _, id := range questionIDs {
-		if _, err := s.RecordAnswer(context.Background(), roundID, roleOf[user], user, id, score, t0); err != nil {
+		if _, err := record(s, roundID, roleOf[user], user, id, score, t0); err != nil {
 			t.Fatalf("RecordAnswer %s %s: %v", user, id, err)
 		}
 	}
@@ -144,14 +191,14 @@ func TestStartRoundConstraints(t *testing.T) {
 		t.Fatalf("first round: %+v", first)
 	}
 
-	_, err := s.StartRound(ctx, storage.NewRound{WorkspaceID: "T1", ChannelID: "C1", Instrument: "x",
+	_, err := start(s, storage.NewRound{WorkspaceID: "T1", ChannelID: "C1", Instrument: "x",
 		FacilitatorID: "U", DeadlineAt: t0, CreatedAt: t0,
 		Respondents: map[scoring.Role]string{scoring.Marketing: "UA", scoring.Sales: "UB"}})
 	if !errors.Is(err, storage.ErrRoundCollecting) {
 		t.Errorf("second collecting round: got %v, want ErrRoundCollecting", err)
 	}
 
-	_, err = s.StartRound(ctx, storage.NewRound{WorkspaceID: "T1", ChannelID: "C2", Instrument: "x",
+	_, err = start(s, storage.NewRound{WorkspaceID: "T1", ChannelID: "C2", Instrument: "x",
 		FacilitatorID: "U", DeadlineAt: t0, CreatedAt: t0,
 		Respondents: map[scoring.Role]string{scoring.Marketing: "UA", scoring.Sales: "UA"}})
 	if !errors.Is(err, storage.ErrSamePerson) {
@@ -162,7 +209,7 @@ func TestStartRoundConstraints(t *testing.T) {
 	}
 
 	// The same channel in another workspace is another team.
-	if _, err := s.StartRound(ctx, storage.NewRound{WorkspaceID: "T2", ChannelID: "C1", Instrument: "x",
+	if _, err := start(s, storage.NewRound{WorkspaceID: "T2", ChannelID: "C1", Instrument: "x",
 		FacilitatorID: "U", DeadlineAt: t0, CreatedAt: t0,
 		Respondents: map[scoring.Role]string{scoring.Marketing: "UA", scoring.Sales: "UB"}}); err != nil {
 		t.Errorf("other workspace: %v", err)
@@ -174,11 +221,11 @@ func TestStartRoundConstraints(t *testing.T) {
 	answerAll(t, s, first.ID, "USAL", 1)
 	answerAll(t, s, first.ID, "UOBS", 1)
 	for _, u := range []string{"UMKT", "USAL", "UOBS"} {
-		if _, err := s.Submit(ctx, first.ID, u, questionIDs, t0); err != nil {
+		if _, err := submit(s, first.ID, u, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if won, err := s.ClaimReveal(ctx, first.ID, false, t0); err != nil || !won {
+	if won, err := s.ClaimReveal(ctx, first.ID, scoring.Leads, false, t0); err != nil || !won {
 		t.Fatalf("ClaimReveal: %v %v", won, err)
 	}
 	second := startRound(t, s, "C1", trio)
@@ -216,32 +263,36 @@ func TestRecordAnswer(t *testing.T) {
 	ctx := context.Background()
 	r := startRound(t, s, "C1", trio)
 
-	got, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q1", 2, t0)
+	got, err := record(s, r.ID, scoring.Marketing, "UMKT", "Q1", 2, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(scoring.Answers{"Q1": 2}, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+	if diff := cmp.Diff(scoring.Answers{"Q1": 2}, got.Answers); diff != "" || !got.Started || got.Round.ID != r.ID {
+		t.Errorf("first answer: started=%v (-want +got):\n%s", got.Started, diff)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q4", 0, t0); err != nil {
-		t.Fatal(err)
+	if got, err = record(s, r.ID, scoring.Marketing, "UMKT", "Q4", 0, t0.Add(time.Second)); err != nil || got.Started {
+		t.Fatalf("second answer: started=%v %v", got.Started, err)
 	}
 	// Changing an answer and repeating a click both leave one answer per question.
 	for range 2 {
-		got, err = s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q1", 1, t0)
-		if err != nil {
+		if got, err = record(s, r.ID, scoring.Marketing, "UMKT", "Q1", 1, t0.Add(2*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if diff := cmp.Diff(scoring.Answers{"Q1": 1, "Q4": 0}, got); diff != "" {
+	if diff := cmp.Diff(scoring.Answers{"Q1": 1, "Q4": 0}, got.Answers); diff != "" {
 		t.Errorf("after change (-want +got):\n%s", diff)
 	}
+	// A click made earlier but handled later (by another replica) does not
+	// overwrite the later one.
+	if got, err = record(s, r.ID, scoring.Marketing, "UMKT", "Q1", 2, t0.Add(time.Second)); err != nil || got.Answers["Q1"] != 1 {
+		t.Errorf("late, older click: Q1 = %d, %v; want the newer 1", got.Answers["Q1"], err)
+	}
 	// Another respondent's answers are theirs alone.
-	other, err := s.RecordAnswer(ctx, r.ID, scoring.Sales, "USAL", "Q1", 0, t0)
+	other, err := record(s, r.ID, scoring.Sales, "USAL", "Q1", 0, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(scoring.Answers{"Q1": 0}, other); diff != "" {
+	if diff := cmp.Diff(scoring.Answers{"Q1": 0}, other.Answers); diff != "" {
 		t.Errorf("sales answers (-want +got):\n%s", diff)
 	}
 	resp, err := s.Respondent(ctx, r.ID, scoring.Marketing)
@@ -249,73 +300,141 @@ func TestRecordAnswer(t *testing.T) {
 		t.Errorf("Answered: got %d, %v; want 2", resp.Answered, err)
 	}
 
-	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Observer, "USTRANGER", "Q1", 1, t0); !errors.Is(err, storage.ErrNotRespondent) {
-		t.Errorf("stranger: got %v, want ErrNotRespondent", err)
+	var re *storage.RoundError
+	if _, err := record(s, r.ID, scoring.Observer, "USTRANGER", "Q1", 1, t0); !errors.Is(err, storage.ErrNotRespondent) || !errors.As(err, &re) || re.Round.ChannelID != "C1" {
+		t.Errorf("stranger: got %v, want a RoundError with ErrNotRespondent and the round", err)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "USAL", "Q1", 1, t0); !errors.Is(err, storage.ErrNotRespondent) {
+	if _, err := record(s, r.ID, scoring.Marketing, "USAL", "Q1", 1, t0); !errors.Is(err, storage.ErrNotRespondent) {
 		t.Errorf("another respondent's role: got %v, want ErrNotRespondent", err)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q2", 3, t0); err == nil {
+	if _, err := record(s, r.ID, scoring.Marketing, "UMKT", "Q2", 3, t0); err == nil {
 		t.Error("score 3: got nil error")
+	}
+	if err := s.Transact(ctx, func(tx *storage.Storage) error {
+		_, err := tx.RecordPrediction(ctx, storage.Click{RoundID: r.ID, Role: scoring.Marketing, UserID: "UMKT", Question: "Q3", Score: 0, At: t0})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Predictions(ctx, r.ID, scoring.Marketing); err != nil || p["Q3"] != 0 || len(p) != 1 {
+		t.Errorf("predictions: %v %v", p, err)
+	}
+	if err := s.Transact(ctx, func(tx *storage.Storage) error {
+		_, err := tx.RecordPrediction(ctx, storage.Click{RoundID: r.ID, Role: scoring.Observer, UserID: "UOBS", Question: "Q3", Score: 0, At: t0})
+		return err
+	}); !errors.Is(err, storage.ErrNotRespondent) {
+		t.Errorf("the observer predicted: %v", err)
 	}
 
 	answerAll(t, s, r.ID, "UMKT", 2)
-	if _, err := s.Submit(ctx, r.ID, "UMKT", questionIDs, t0); err != nil {
+	if _, err := submit(s, r.ID, "UMKT", t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q1", 0, t0); !errors.Is(err, storage.ErrSubmitted) {
+	if _, err := record(s, r.ID, scoring.Marketing, "UMKT", "Q1", 0, t0.Add(time.Hour)); !errors.Is(err, storage.ErrSubmitted) {
 		t.Errorf("after submit: got %v, want ErrSubmitted", err)
 	}
 	locked, err := s.Answers(ctx, r.ID, scoring.Marketing)
-	if err != nil || locked["Q1"] != 2 {
+	if err != nil || locked["Q1"] != 1 || locked["Q2"] != 2 {
 		t.Errorf("submitted answers changed: %v %v", locked, err)
 	}
 
-	if ok, err := s.CancelRound(ctx, r.ID, "UFAC", t0); err != nil || !ok {
+	if ok, err := cancelRound(s, r.ID); err != nil || !ok {
 		t.Fatalf("CancelRound: %v %v", ok, err)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Sales, "USAL", "Q2", 1, t0); !errors.Is(err, storage.ErrNotCollecting) {
-		t.Errorf("cancelled round: got %v, want ErrNotCollecting", err)
+	if _, err := record(s, r.ID, scoring.Sales, "USAL", "Q2", 1, t0); !errors.Is(err, storage.ErrNotCollecting) || !errors.As(err, &re) || re.Round.State != storage.Cancelled {
+		t.Errorf("cancelled round: got %v, want ErrNotCollecting with the cancelled round", err)
+	}
+	if _, err := s.RecordAnswer(ctx, storage.Click{RoundID: r.ID, Role: scoring.Sales, UserID: "USAL", Question: "Q2", At: t0}); err == nil {
+		t.Error("RecordAnswer outside a transaction: got nil error")
+	}
+}
+
+func TestNestedTransactionsAreRefused(t *testing.T) {
+	s := newStorage(t)
+	ctx := context.Background()
+	err := s.Transact(ctx, func(tx *storage.Storage) error {
+		return tx.Transact(ctx, func(*storage.Storage) error { return nil })
+	})
+	if !errors.Is(err, storage.ErrNestedTransaction) {
+		t.Errorf("got %v, want ErrNestedTransaction", err)
+	}
+}
+
+func TestDecline(t *testing.T) {
+	s := newStorage(t)
+	ctx := context.Background()
+	r := startRound(t, s, "C1", trio)
+	decline := func(user string) (storage.Respondent, error) {
+		var p storage.Respondent
+		err := s.Transact(ctx, func(tx *storage.Storage) error {
+			var err error
+			_, p, err = tx.Decline(ctx, r.ID, user, t0)
+			return err
+		})
+		return p, err
+	}
+	if p, err := decline("UOBS"); err != nil || !p.Declined() {
+		t.Fatalf("decline: %+v %v", p, err)
+	}
+	if _, err := decline("UOBS"); err != nil {
+		t.Errorf("declining twice: %v", err)
+	}
+	if _, err := record(s, r.ID, scoring.Observer, "UOBS", "Q1", 1, t0); !errors.Is(err, storage.ErrDeclined) {
+		t.Errorf("answer after declining: got %v, want ErrDeclined", err)
+	}
+	answerAll(t, s, r.ID, "UMKT", 1)
+	answerAll(t, s, r.ID, "USAL", 1)
+	if _, err := submit(s, r.ID, "UMKT", t0); err != nil {
+		t.Fatal(err)
+	}
+	res, err := submit(s, r.ID, "USAL", t0)
+	if err != nil || !res.Complete {
+		t.Fatalf("with the observer declined, the leads complete the round: %+v %v", res, err)
+	}
+	if won, err := s.ClaimReveal(ctx, r.ID, scoring.Leads, false, t0); err != nil || !won {
+		t.Errorf("reveal without the declined observer: %v %v", won, err)
+	}
+	if ids, err := s.PendingRounds(ctx, "T1", "UOBS"); err != nil || len(ids) != 0 {
+		t.Errorf("pending rounds of a decliner: %v %v", ids, err)
 	}
 }
 
 func TestSubmit(t *testing.T) {
 	s := newStorage(t)
-	ctx := context.Background()
 	r := startRound(t, s, "C1", map[scoring.Role]string{scoring.Marketing: "UMKT", scoring.Sales: "USAL"})
 
 	for _, id := range []string{"Q1", "Q2", "Q3", "Q5", "Q6", "Q7", "Q8", "Q9"} {
-		if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", id, 1, t0); err != nil {
+		if _, err := record(s, r.ID, scoring.Marketing, "UMKT", id, 1, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	res, err := s.Submit(ctx, r.ID, "UMKT", questionIDs, t0)
+	res, err := submit(s, r.ID, "UMKT", t0)
 	if !errors.Is(err, storage.ErrIncomplete) {
 		t.Fatalf("incomplete submit: got %v, want ErrIncomplete", err)
 	}
 	if diff := cmp.Diff([]string{"Q4", "Q10"}, res.Unanswered); diff != "" {
 		t.Errorf("unanswered (-want +got):\n%s", diff)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q4", 1, t0); err != nil {
+	if _, err := record(s, r.ID, scoring.Marketing, "UMKT", "Q4", 1, t0); err != nil {
 		t.Fatalf("answers must stay open after a refused submit: %v", err)
 	}
-	if _, err := s.RecordAnswer(ctx, r.ID, scoring.Marketing, "UMKT", "Q10", 1, t0); err != nil {
+	if _, err := record(s, r.ID, scoring.Marketing, "UMKT", "Q10", 1, t0); err != nil {
 		t.Fatal(err)
 	}
 
-	res, err = s.Submit(ctx, r.ID, "UMKT", questionIDs, t0)
-	if err != nil || res.Complete || res.AlreadySubmitted || res.Respondent.Role != scoring.Marketing {
+	res, err = submit(s, r.ID, "UMKT", t0)
+	if err != nil || res.Complete || res.AlreadySubmitted || res.Questionnaire.Respondent.Role != scoring.Marketing {
 		t.Fatalf("first submit: %+v %v", res, err)
 	}
-	res, err = s.Submit(ctx, r.ID, "UMKT", questionIDs, t0)
+	res, err = submit(s, r.ID, "UMKT", t0)
 	if err != nil || !res.AlreadySubmitted || res.Complete {
 		t.Fatalf("repeated submit: %+v %v", res, err)
 	}
-	if _, err := s.Submit(ctx, r.ID, "UNOBODY", questionIDs, t0); !errors.Is(err, storage.ErrNotRespondent) {
+	if _, err := submit(s, r.ID, "UNOBODY", t0); !errors.Is(err, storage.ErrNotRespondent) {
 		t.Errorf("stranger submit: got %v, want ErrNotRespondent", err)
 	}
 	answerAll(t, s, r.ID, "USAL", 0)
-	res, err = s.Submit(ctx, r.ID, "USAL", questionIDs, t0)
+	res, err = submit(s, r.ID, "USAL", t0)
 	if err != nil || !res.Complete {
 		t.Fatalf("last submit: %+v %v", res, err)
 	}
@@ -330,7 +449,7 @@ func TestRaceToTheReveal(t *testing.T) {
 	r := startRound(t, s, "C1", trio)
 	for user := range map[string]bool{"UMKT": true, "USAL": true, "UOBS": true} {
 		for _, id := range questionIDs[:9] {
-			if _, err := s.RecordAnswer(ctx, r.ID, roleOf[user], user, id, 1, t0); err != nil {
+			if _, err := record(s, r.ID, roleOf[user], user, id, 1, t0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -348,7 +467,7 @@ func TestRaceToTheReveal(t *testing.T) {
 			<-start
 			// The last answer may be refused when another goroutine
 			// already submitted for this user; that is the point.
-			if _, err := s.RecordAnswer(ctx, r.ID, roleOf[user], user, "Q10", 2, t0); err != nil && !errors.Is(err, storage.ErrSubmitted) && !errors.Is(err, storage.ErrNotCollecting) {
+			if _, err := record(s, r.ID, roleOf[user], user, "Q10", 2, t0); err != nil && !errors.Is(err, storage.ErrSubmitted) && !errors.Is(err, storage.ErrNotCollecting) {
 				errs <- err
 				return
 			}
@@ -364,7 +483,7 @@ func TestRaceToTheReveal(t *testing.T) {
 					return nil
 				}
 				completes.Add(1)
-				won, err := tx.ClaimReveal(ctx, r.ID, false, t0)
+				won, err := tx.ClaimReveal(ctx, r.ID, scoring.Leads, false, t0)
 				if err != nil {
 					return err
 				}
@@ -401,7 +520,7 @@ func TestRaceToTheReveal(t *testing.T) {
 		wg2.Add(1)
 		go func() {
 			defer wg2.Done()
-			if won, err := s.ClaimReveal(ctx, r.ID, false, t0); err != nil {
+			if won, err := s.ClaimReveal(ctx, r.ID, scoring.Leads, false, t0); err != nil {
 				t.Error(err)
 			} else if won {
 				late.Add(1)
@@ -419,31 +538,31 @@ func TestClaimRevealAtTheDeadline(t *testing.T) {
 	ctx := context.Background()
 	r := startRound(t, s, "C1", trio)
 	answerAll(t, s, r.ID, "UMKT", 1)
-	if _, err := s.Submit(ctx, r.ID, "UMKT", questionIDs, t0); err != nil {
+	if _, err := submit(s, r.ID, "UMKT", t0); err != nil {
 		t.Fatal(err)
 	}
 	// A lead is missing: never a one-sided reveal, even at the deadline.
-	if won, err := s.ClaimReveal(ctx, r.ID, true, t0); err != nil || won {
+	if won, err := s.ClaimReveal(ctx, r.ID, scoring.Leads, true, t0); err != nil || won {
 		t.Fatalf("with the sales lead missing: won=%v err=%v", won, err)
 	}
 	answerAll(t, s, r.ID, "USAL", 1)
-	if _, err := s.Submit(ctx, r.ID, "USAL", questionIDs, t0); err != nil {
+	if _, err := submit(s, r.ID, "USAL", t0); err != nil {
 		t.Fatal(err)
 	}
 	// Both leads in, observer missing: not while everyone is awaited...
-	if won, err := s.ClaimReveal(ctx, r.ID, false, t0); err != nil || won {
+	if won, err := s.ClaimReveal(ctx, r.ID, scoring.Leads, false, t0); err != nil || won {
 		t.Fatalf("observer missing, everyone awaited: won=%v err=%v", won, err)
 	}
 	// ...nor on leads alone before the deadline, which an extend may just
 	// have moved...
-	if err := s.ExtendDeadline(ctx, r.ID, r.DeadlineAt.Add(time.Hour)); err != nil {
-		t.Fatal(err)
+	if deadline, err := s.ExtendDeadline(ctx, r.ID, time.Hour, t0); err != nil || !deadline.Equal(r.DeadlineAt.Add(time.Hour)) {
+		t.Fatalf("ExtendDeadline: %v %v", deadline, err)
 	}
-	if won, err := s.ClaimReveal(ctx, r.ID, true, r.DeadlineAt); err != nil || won {
+	if won, err := s.ClaimReveal(ctx, r.ID, scoring.Leads, true, r.DeadlineAt); err != nil || won {
 		t.Fatalf("observer missing, at the old deadline: won=%v err=%v", won, err)
 	}
 	// ...but at the deadline.
-	if won, err := s.ClaimReveal(ctx, r.ID, true, r.DeadlineAt.Add(time.Hour)); err != nil || !won {
+	if won, err := s.ClaimReveal(ctx, r.ID, scoring.Leads, true, r.DeadlineAt.Add(time.Hour)); err != nil || !won {
 		t.Fatalf("observer missing, at the deadline: won=%v err=%v", won, err)
 	}
 }
@@ -667,14 +786,14 @@ func TestActionsAndAddressedQuestions(t *testing.T) {
 	if _, err := s.AssignAction(ctx, a); !errors.Is(err, storage.ErrNotRevealed) {
 		t.Errorf("assign before reveal: got %v, want ErrNotRevealed", err)
 	}
-	if _, err := s.MarkAddressed(ctx, r.ID, "Q2", "UFAC", t0); !errors.Is(err, storage.ErrNotRevealed) {
-		t.Errorf("addressed before reveal: got %v, want ErrNotRevealed", err)
+	if fresh, err := s.MarkAddressed(ctx, r.ID, "Q2", "UFAC", t0); err != nil || fresh {
+		t.Errorf("addressed before reveal: got %v, %v; want no mark", fresh, err)
 	}
 	answerAll(t, s, r.ID, "UMKT", 1)
 	answerAll(t, s, r.ID, "USAL", 1)
-	s.Submit(ctx, r.ID, "UMKT", questionIDs, t0)
-	s.Submit(ctx, r.ID, "USAL", questionIDs, t0)
-	if won, err := s.ClaimReveal(ctx, r.ID, false, t0); !won || err != nil {
+	submit(s, r.ID, "UMKT", t0)
+	submit(s, r.ID, "USAL", t0)
+	if won, err := s.ClaimReveal(ctx, r.ID, scoring.Leads, false, t0); !won || err != nil {
 		t.Fatal(won, err)
 	}
 

@@ -3,11 +3,19 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 
+	"github.com/alignbot/alignbot/bot"
 	"github.com/alignbot/alignbot/internal/cli"
+	"github.com/alignbot/alignbot/internal/config"
+	"github.com/alignbot/alignbot/storage"
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr, newBot))
+}
+
+func newBot(cfg config.Config, store *storage.Storage, log *slog.Logger) (cli.App, error) {
+	return bot.New(bot.Options{Config: cfg, Store: store, Logger: log})
 }

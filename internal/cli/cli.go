@@ -8,18 +8,22 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
-	"github.com/alignbot/alignbot/bot"
 	"github.com/alignbot/alignbot/internal/config"
 	"github.com/alignbot/alignbot/internal/pgembed"
+	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
@@ -32,89 +36,303 @@ Usage:
   alignbot export --round ID [--format json|csv]
   alignbot export --latest --channel C123 [--workspace T123] [--format json|csv]
                        print a revealed round; refused before its reveal
-  alignbot help        this text
-
+  alignbot instruments list the instruments a round can use
+  alignbot help [COMMAND]
+                       this text, or a command's (also: alignbot COMMAND --help)
 `
 
-// Main runs one command and returns the process exit code.
-func Main(args []string, stdout, stderr io.Writer) int {
+// The commands' own help, printed by "alignbot COMMAND --help".
+const (
+	runUsage = `Usage: alignbot [run]
+
+Connects to Slack over Socket Mode and serves until interrupted (Ctrl-C,
+SIGTERM). Migrates the database first. Serves /healthz and /metrics on
+ALIGNBOT_HTTP_ADDR.
+
+Configuration (environment):
+`
+	migrateUsage = `Usage: alignbot migrate
+
+Applies the database migrations this alignbot embeds, then exits. The bot
+also migrates at start-up.
+
+Configuration (environment): DATABASE_URL, or ALIGNBOT_DATA_DIR for the
+embedded PostgreSQL; ALIGNBOT_LOG_FORMAT. See alignbot help.
+`
+	exportUsage = `Usage:
+  alignbot export --round ID [--format json|csv]
+  alignbot export --latest --channel C123 [--workspace T123] [--format json|csv]
+
+Prints a revealed round: the instrument, respondents with their answers,
+predictions, totals and tiers, questions with scores by role, lead gap and
+structural gaps, flags, the team tier, the gaps to own with their owners,
+what became of the previous round's owned gaps, and the next round's date. Before the reveal it refuses: blind holds for operators too.
+It only reads: a database not migrated to this alignbot's schema is refused
+(run alignbot migrate first).
+
+Configuration (environment): DATABASE_URL, or ALIGNBOT_DATA_DIR for the
+embedded PostgreSQL. See alignbot help.
+`
+	instrumentsUsage = `Usage: alignbot instruments
+
+Lists the instruments a round can use: id, name, number of questions and
+roles. Name one after the people in /alignment start, or pick it in the
+start form; the first is the default.
+`
+)
+
+// App is what `alignbot run` serves: the Slack bot. It is built by the
+// NewApp that main passes in, so that this package wires configuration,
+// logging and the database without depending on the Slack adapter.
+type App interface {
+	Run(ctx context.Context) error
+	// JobCounts is the job queue by state, as last counted, for /metrics.
+	JobCounts() map[storage.JobState]int
+}
+
+// NewApp builds the App from the configuration, the database and the logger.
+type NewApp func(cfg config.Config, store *storage.Storage, log *slog.Logger) (App, error)
+
+// command is one of alignbot's subcommands.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+func commands(newApp NewApp) map[string]command {
+	return map[string]command{
+		"run": func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return run(ctx, newApp, args, stdout, stderr)
+		},
+		"migrate":     migrate,
+		"export":      export,
+		"instruments": instruments,
+	}
+}
+
+func instruments(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := parseFlags(flag.NewFlagSet("instruments", flag.ContinueOnError), args, instrumentsUsage, stdout); err != nil {
+		return err
+	}
+	for _, in := range scoring.Instruments {
+		var roles []string
+		for _, r := range in.Roles {
+			roles = append(roles, r.Label)
+		}
+		fmt.Fprintf(stdout, "%s\t%s\t%d questions\t%s\n", in.ID, in.Name, len(in.Questions), strings.Join(roles, ", "))
+	}
+	return nil
+}
+
+// Main runs one command and returns the process exit code: 0, 1 for a
+// failure, 2 for a usage mistake. newApp builds the bot for `run`.
+func Main(args []string, stdout, stderr io.Writer, newApp NewApp) int {
 	cmd := "run"
-	if len(args) > 0 {
+	switch {
+	case len(args) > 0 && isHelpFlag(args[0]):
+		cmd, args = "help", args[1:]
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
 		cmd, args = args[0], args[1:]
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	var err error
-	switch cmd {
-	case "help", "-h", "--help", "-help":
-		fmt.Fprint(stdout, usage)
-		config.Usage(stdout)
-		return 0
-	case "run":
-		err = run(ctx, stderr)
-	case "migrate":
-		err = migrate(ctx, stderr)
-	case "export":
-		err = export(ctx, args, stdout, stderr)
-	default:
+	if cmd == "help" {
+		// "alignbot help export" is "alignbot export --help".
+		if len(args) == 0 || isHelpFlag(args[0]) {
+			if err := writeUsage(stdout); err != nil {
+				fmt.Fprintf(stderr, "alignbot: %v\n", err)
+				return 1
+			}
+			return 0
+		}
+		cmd, args = args[0], []string{"--help"}
+	}
+	runCommand, ok := commands(newApp)[cmd]
+	if !ok {
 		fmt.Fprintf(stderr, "alignbot: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
-	if err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err := runCommand(ctx, args, stdout, stderr)
+	var usageErr usageError
+	switch {
+	case err == nil, errors.Is(err, errHelped):
+		return 0
+	case errors.As(err, &usageErr):
+		fmt.Fprintf(stderr, "alignbot: %v\n\n%s", err, usageErr.usage)
+		return 2
+	default:
 		fmt.Fprintf(stderr, "alignbot: %v\n", err)
-		var usageErr usageError
-		if errors.As(err, &usageErr) {
-			return 2
-		}
 		return 1
 	}
-	return 0
 }
 
-type usageError struct{ msg string }
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "--h":
+		return true
+	}
+	return false
+}
+
+func writeUsage(w io.Writer) error {
+	if _, err := io.WriteString(w, usage+"\nConfiguration (environment):\n"); err != nil {
+		return err
+	}
+	return config.Usage(w)
+}
+
+// usageError is a mistake on the command line; usage is the command's help.
+type usageError struct{ msg, usage string }
 
 func (e usageError) Error() string { return e.msg }
 
-func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// errHelped says that the command printed its help, as asked.
+var errHelped = errors.New("help printed")
+
+// parseFlags parses a command's arguments. Asked for help, it prints the
+// command's usage to stdout and returns errHelped; on a mistake it returns a
+// usageError carrying that usage.
+func parseFlags(flags *flag.FlagSet, args []string, about string, stdout io.Writer) error {
+	flags.SetOutput(io.Discard)
+	err := flags.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		if _, err := io.WriteString(stdout, commandUsage(flags, about)); err != nil {
+			return err
+		}
+		return errHelped
+	case err != nil:
+		return usageError{msg: flags.Name() + ": " + err.Error(), usage: commandUsage(flags, about)}
+	case flags.NArg() > 0:
+		return usageError{msg: fmt.Sprintf("%s: unexpected argument %q", flags.Name(), flags.Arg(0)), usage: commandUsage(flags, about)}
+	}
+	return nil
 }
 
+// commandUsage is about followed by the command's flags, if it has any.
+func commandUsage(flags *flag.FlagSet, about string) string {
+	var b strings.Builder
+	b.WriteString(about)
+	hasFlags := false
+	flags.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		b.WriteString("\nFlags:\n")
+		flags.SetOutput(&b)
+		flags.PrintDefaults()
+		flags.SetOutput(io.Discard)
+	}
+	return b.String()
+}
+
+// runHelp is run's usage followed by every variable.
+func runHelp() string {
+	var b strings.Builder
+	b.WriteString(runUsage)
+	config.Usage(&b)
+	return b.String()
+}
+
+// newLogger writes log/slog records to w in format. LogAuto is text on a
+// terminal, where a person reads them, and JSON anywhere else (a file, a
+// pipe, a log collector).
+func newLogger(w io.Writer, format config.LogFormat) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if format == config.LogText || (format != config.LogJSON && isTerminal(w)) {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// redactedURL is raw for logs: its password, or a user name given without
+// one (a token, perhaps), replaced by xxxxx.
+func redactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.User != nil {
+		if _, hasPassword := u.User.Password(); !hasPassword {
+			u.User = url.User("xxxxx")
+		}
+	}
+	return u.Redacted()
+}
+
+// access says what a command may do to the database.
+type access int
+
+const (
+	// migrateSchema applies pending migrations.
+	migrateSchema access = iota
+	// readOnly refuses a database not at this build's schema, and never
+	// creates an embedded cluster.
+	readOnly
+)
+
 // openStorage connects to DATABASE_URL, or starts the embedded PostgreSQL
-// under ALIGNBOT_DATA_DIR, and migrates. The returned func releases both.
-func openStorage(ctx context.Context, db config.Database, log *slog.Logger) (*storage.Storage, func(), error) {
+// under ALIGNBOT_DATA_DIR, then migrates or checks the schema. The returned
+// func releases both.
+func openStorage(ctx context.Context, db config.Database, log *slog.Logger, mode access) (*storage.Storage, func(), error) {
 	url := db.URL.Value()
 	var embedded *pgembed.Server
+	var logFile *os.File
 	if url == "" {
 		dir, err := filepath.Abs(db.DataDir)
 		if err != nil {
 			return nil, nil, fmt.Errorf("ALIGNBOT_DATA_DIR: %w", err)
 		}
-		logFile, err := openLog(dir)
-		if err != nil {
+		noDatabase := fmt.Errorf("no database in ALIGNBOT_DATA_DIR %s: set ALIGNBOT_DATA_DIR or DATABASE_URL to the bot's database, "+
+			"or create it with `alignbot migrate`", dir)
+		if mode == readOnly {
+			if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+				return nil, nil, noDatabase
+			}
+		}
+		if logFile, err = openLog(dir); err != nil {
 			return nil, nil, err
 		}
 		start := time.Now()
-		embedded, err = pgembed.Start(ctx, pgembed.Options{DataDir: dir, Logger: logFile})
+		embedded, err = pgembed.Start(ctx, pgembed.Options{DataDir: dir, Logger: logFile, ExistingOnly: mode == readOnly})
 		if err != nil {
 			logFile.Close()
+			switch {
+			case errors.Is(err, pgembed.ErrDataDirInUse):
+				return nil, nil, err
+			case errors.Is(err, pgembed.ErrNoCluster):
+				return nil, nil, noDatabase
+			}
 			return nil, nil, fmt.Errorf("embedded postgres (set DATABASE_URL to use your own): %w", err)
 		}
 		log.Info("embedded postgres started", slog.String("data_dir", dir), slog.String("took", time.Since(start).Round(time.Millisecond).String()))
 		url = embedded.URL()
 	}
 	stopEmbedded := func() {
-		if embedded != nil {
-			if err := embedded.Stop(); err != nil {
-				log.Error("stopping embedded postgres failed", slog.Any("error", err))
-			}
+		if embedded == nil {
+			return
 		}
+		if err := embedded.Stop(); err != nil {
+			log.Error("stopping embedded postgres failed", slog.Any("error", err))
+		}
+		logFile.Close()
 	}
 	store, err := storage.Open(ctx, url)
 	if err != nil {
 		stopEmbedded()
 		return nil, nil, err
 	}
-	if err := store.Migrate(ctx, log); err != nil {
+	if mode == readOnly {
+		err = store.CheckMigrated(ctx)
+	} else {
+		err = store.Migrate(ctx, log)
+	}
+	if err != nil {
 		store.Close()
 		stopEmbedded()
 		return nil, nil, err
@@ -133,44 +351,76 @@ func openLog(dir string) (*os.File, error) {
 	return f, nil
 }
 
-func run(ctx context.Context, stderr io.Writer) error {
+// listen opens the health listener before anything starts, so that a port
+// already taken stops the bot instead of only being logged.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("ALIGNBOT_HTTP_ADDR: %s is already in use by another program (another alignbot?): "+
+			"stop it, choose another address such as 127.0.0.1:9090, or set ALIGNBOT_HTTP_ADDR empty to disable the listener", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ALIGNBOT_HTTP_ADDR: cannot listen: %w", err)
+	}
+	return ln, nil
+}
+
+func run(ctx context.Context, newApp NewApp, args []string, stdout, stderr io.Writer) error {
+	if err := parseFlags(flag.NewFlagSet("run", flag.ContinueOnError), args, runHelp(), stdout); err != nil {
+		return err
+	}
 	cfg, err := config.Load()
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr)
-	store, closeStore, err := openStorage(ctx, cfg.Database, log)
+	log := newLogger(stderr, cfg.LogFormat)
+	var ln net.Listener
+	if cfg.HTTPAddr != "" {
+		if ln, err = listen(cfg.HTTPAddr); err != nil {
+			return err
+		}
+		defer ln.Close()
+	}
+	store, closeStore, err := openStorage(ctx, cfg.Database, log, migrateSchema)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	b, err := bot.New(bot.Options{Config: cfg, Store: store, Logger: log})
+	b, err := newApp(cfg, store, log)
 	if err != nil {
 		return err
 	}
-	if cfg.HTTPAddr != "" {
-		srv := &http.Server{Addr: cfg.HTTPAddr, Handler: healthHandler(store), ReadHeaderTimeout: 5 * time.Second}
+	if ln != nil {
+		srv := &http.Server{Handler: healthHandler(store, b.JobCounts), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("health listener failed", slog.Any("error", err))
 			}
 		}()
 		defer srv.Close()
+		log.Info("health listener started", slog.String("http_addr", ln.Addr().String()))
 	}
-	log.Info("alignbot starting", slog.String("slack_api_url", cfg.APIURL), slog.String("deadline", cfg.Deadline.String()),
+	log.Info("alignbot starting", slog.String("slack_api_url", redactedURL(cfg.APIURL)), slog.String("deadline", cfg.Deadline.String()),
 		slog.String("working_hours", cfg.WorkingHours.String()))
 	err = b.Run(ctx)
 	log.Info("alignbot stopped")
 	return err
 }
 
-func migrate(ctx context.Context, stderr io.Writer) error {
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := parseFlags(flag.NewFlagSet("migrate", flag.ContinueOnError), args, migrateUsage, stdout); err != nil {
+		return err
+	}
+	logging, err := config.LoadLogging()
+	if err != nil {
+		return err
+	}
 	db, err := config.LoadDatabase()
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr)
-	store, closeStore, err := openStorage(ctx, db, log)
+	log := newLogger(stderr, logging.LogFormat)
+	store, closeStore, err := openStorage(ctx, db, log, migrateSchema)
 	if err != nil {
 		return err
 	}
@@ -184,27 +434,26 @@ func migrate(ctx context.Context, stderr io.Writer) error {
 }
 
 func export(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	roundID := fs.Int64("round", 0, "round ID")
-	latest := fs.Bool("latest", false, "the channel's latest revealed round")
-	channel := fs.String("channel", "", "channel ID, with --latest")
-	workspace := fs.String("workspace", "", "workspace (team) ID, with --latest; needed only when the channel ID is in several workspaces")
-	format := fs.String("format", "json", "json or csv")
-	if err := fs.Parse(args); err != nil {
-		return usageError{"export: " + err.Error()}
+	flags := flag.NewFlagSet("export", flag.ContinueOnError)
+	roundID := flags.Int64("round", 0, "round ID")
+	latest := flags.Bool("latest", false, "the channel's latest revealed round")
+	channel := flags.String("channel", "", "channel ID, with --latest")
+	workspace := flags.String("workspace", "", "workspace (team) ID, with --latest; needed only when the channel ID is in several workspaces")
+	format := flags.String("format", "json", "json or csv")
+	if err := parseFlags(flags, args, exportUsage, stdout); err != nil {
+		return err
 	}
 	if *format != "json" && *format != "csv" {
-		return usageError{"export: --format must be json or csv"}
+		return usageError{"export: --format must be json or csv", commandUsage(flags, exportUsage)}
 	}
 	if (*roundID == 0) == !*latest || (*latest && *channel == "") {
-		return usageError{"export: give --round ID, or --latest --channel C123"}
+		return usageError{"export: give --round ID, or --latest --channel C123", commandUsage(flags, exportUsage)}
 	}
 	db, err := config.LoadDatabase()
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openStorage(ctx, db, newLogger(io.Discard))
+	store, closeStore, err := openStorage(ctx, db, newLogger(io.Discard, config.LogJSON), readOnly)
 	if err != nil {
 		return err
 	}
@@ -220,16 +469,16 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		id = round.ID
 	}
-	rv, err := bot.LoadReveal(ctx, store, scoring.AlignmentMaturity, id)
+	rv, err := report.Load(ctx, store, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return fmt.Errorf("export: no round %s", strconv.FormatInt(id, 10))
-	case errors.Is(err, bot.ErrNotRevealedYet):
+	case errors.Is(err, report.ErrNotRevealedYet):
 		return fmt.Errorf("export: round %d: %w", id, err)
 	case err != nil:
 		return err
 	}
-	e := bot.Export(rv)
+	e := report.Export(rv)
 	if *format == "csv" {
 		return e.WriteCSV(stdout)
 	}
@@ -237,8 +486,9 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 // healthHandler serves /healthz (the database answers) and /metrics (the
-// job queue by state, in Prometheus' text format).
-func healthHandler(store *storage.Storage) http.Handler {
+// job queue by state as last counted, in Prometheus' text format: a scrape
+// never scans the queue).
+func healthHandler(store *storage.Storage, jobCounts func() map[storage.JobState]int) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -250,11 +500,7 @@ func healthHandler(store *storage.Storage) http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
-		counts, err := store.JobCounts(r.Context())
-		if err != nil {
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
+		counts := jobCounts()
 		fmt.Fprintln(w, "# HELP alignbot_jobs Jobs in the queue by state.")
 		fmt.Fprintln(w, "# TYPE alignbot_jobs gauge")
 		for _, s := range []storage.JobState{storage.JobPending, storage.JobDone, storage.JobParked, storage.JobCancelled} {

@@ -1,0 +1,143 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/report"
+	"github.com/alignbot/alignbot/internal/slackapi"
+	"github.com/alignbot/alignbot/storage"
+)
+
+// An owner's Done / Still on it / Blocked, in their DM or their App Home,
+// the form that asks why an action is blocked, and the team's answer to the
+// one question.
+
+// statusMetadata travels in the blocked form's private_metadata.
+type statusMetadata struct {
+	Gap   string `json:"gap"`
+	Where string `json:"where"`
+}
+
+// clickedIn says where a button was clicked: a channel or DM, or "" for the
+// App Home, which is the clicker's own.
+func clickedIn(cb slack.InteractionCallback) string {
+	if cb.Container.Type == "view" || cb.View.Type == slack.VTHomeTab {
+		return ""
+	}
+	return cb.Container.ChannelID
+}
+
+func (b *Bot) clickActionStatus(ctx context.Context, envelopeID string, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
+	roundID, question, err := render.ParseGap(a.Value)
+	status := storage.ActionStatus(strings.TrimPrefix(a.ActionID, render.ActionStatus+"_"))
+	if err != nil || !status.Valid() || status == storage.ActionOpen {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	where := clickedIn(cb)
+	if status == storage.ActionBlocked {
+		// Ask why first; the trigger expires in 3 seconds. The form's answer
+		// is checked like the click would have been.
+		in, err := b.instrumentOfRound(ctx, b.store, roundID)
+		if err != nil {
+			b.reply(ctx, cb.ResponseURL, log, err, "")
+			return
+		}
+		q, err := questionOf(in, question)
+		if err != nil {
+			b.reply(ctx, cb.ResponseURL, log, err, "")
+			return
+		}
+		meta := marshal(statusMetadata{Gap: a.Value, Where: where})
+		if _, err := b.api.OpenViewContext(slackapi.Interactive(ctx), cb.TriggerID, render.RenderBlockedModal(meta, q)); err != nil {
+			b.reply(ctx, cb.ResponseURL, log, fmt.Errorf("open blocked form: %w", err), "")
+		}
+		return
+	}
+	rv, action, err := b.setActionStatus(ctx, statusRequest{DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, Where: where,
+		RoundID: roundID, Question: question, Status: status, By: b.actor(ctx, cb.User.ID)})
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return
+	}
+	if where == "" {
+		b.publishHomeNow(ctx, cb.Team.ID, cb.User.ID, log)
+		return
+	}
+	if err := b.replace(ctx, cb, b.ownerMessage(rv, action, render.OwnerUpdated), log); err != nil {
+		log.Warn("updating the owner's message failed", slog.Any("error", err))
+	}
+}
+
+// ownerMessage renders an owner's DM about an action of a revealed round.
+func (b *Bot) ownerMessage(rv report.Reveal, a storage.Action, kind render.OwnerKind) render.Message {
+	result, _ := rv.Comparison.QuestionResult(a.QuestionID)
+	gap, _ := rv.Gap(a.QuestionID)
+	return render.RenderOwnerDM(render.OwnerDM{Instrument: rv.Instrument, Round: rv.Round, Action: a, Result: result,
+		FixIt: gap.FixIt, Kind: kind, Now: b.clock.Now(), Workspace: b.links()})
+}
+
+func (b *Bot) submitBlockedForm(ctx context.Context, envelopeID string, cb slack.InteractionCallback, log *slog.Logger) map[string]string {
+	var meta statusMetadata
+	unmarshal(cb.View.PrivateMetadata, &meta)
+	roundID, question, err := render.ParseGap(meta.Gap)
+	if err != nil {
+		return map[string]string{"reason": errTampered.msg}
+	}
+	reason, err := actionText(stateValue(cb, "reason", "text").Value, "reason")
+	if err != nil {
+		return b.fieldErrors(log, err, "reason")
+	}
+	_, action, err := b.setActionStatus(ctx, statusRequest{DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, Where: meta.Where,
+		RoundID: roundID, Question: question, Status: storage.ActionBlocked, Reason: reason, By: b.actor(ctx, cb.User.ID)})
+	if errs := b.fieldErrors(log, err, "reason"); errs != nil {
+		return errs
+	}
+	if err == nil {
+		// A form has no response_url: the owner's live message is updated
+		// by a job.
+		if _, err := b.store.Enqueue(ctx, newJob(jobOwnerDM, roundID, jobPayload{Question: question, UserID: action.OwnerID,
+			Stub: ownerUpdate, Step: changeKey()}, b.clock.Now())); err != nil {
+			log.Error("queueing the owner's update failed", slog.Any("error", err))
+		}
+	}
+	return nil
+}
+
+func (b *Bot) clickOneAnswer(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
+	roundID, err := render.ParseRound(a.Value)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	round, err := b.store.Round(ctx, roundID)
+	if err != nil || round.WorkspaceID != cb.Team.ID || round.ChannelID != cb.Channel.ID {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	in, err := instrumentOf(round)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return
+	}
+	view := render.RenderOneAnswerModal(render.RoundValue(roundID), in, round.OneAnswer)
+	if _, err := b.api.OpenViewContext(slackapi.Interactive(ctx), cb.TriggerID, view); err != nil {
+		b.reply(ctx, cb.ResponseURL, log, fmt.Errorf("open the one-question form: %w", err), "")
+	}
+}
+
+func (b *Bot) submitOneAnswerForm(ctx context.Context, envelopeID string, cb slack.InteractionCallback, log *slog.Logger) map[string]string {
+	roundID, err := render.ParseRound(cb.View.PrivateMetadata)
+	if err != nil {
+		return map[string]string{"answer": errTampered.msg}
+	}
+	err = b.answerOneQuestion(ctx, oneAnswerRequest{DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, RoundID: roundID,
+		Answer: stateValue(cb, "answer", "text").Value, By: b.actor(ctx, cb.User.ID)})
+	return b.fieldErrors(log, err, "answer")
+}

@@ -1,0 +1,226 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/storage"
+)
+
+// Clicks on a respondent's questionnaire in their DM: a score, a guess of
+// the other lead's score, opening a question again, Submit, "Not me", and
+// "Continue" on a reminder. Each answers by rewriting the clicked message
+// through the click's response_url.
+
+// clickTime is when the person clicked, from Slack's action_ts; the bot's
+// clock when Slack gave none.
+func (b *Bot) clickTime(a *slack.BlockAction) time.Time {
+	secs, frac, _ := strings.Cut(a.ActionTs, ".")
+	s, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil || s <= 0 {
+		return b.clock.Now()
+	}
+	micros, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
+	return time.Unix(s, micros*1000)
+}
+
+// clickScore records a score (or a guess) and shows the next question.
+func (b *Bot) clickScore(ctx context.Context, envelopeID string, cb slack.InteractionCallback, a *slack.BlockAction, predicting bool, log *slog.Logger) {
+	prefix, blockPrefix := render.ActionAnswer, render.BlockAnswerPrefix
+	if predicting {
+		prefix, blockPrefix = render.ActionPredict, render.BlockPredictPrefix
+	}
+	slot, err := render.ParseSlot(strings.TrimPrefix(a.BlockID, blockPrefix))
+	if err != nil || !strings.HasPrefix(a.BlockID, blockPrefix) || slot.Question == "" {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	score, err := render.ParseScoreAction(prefix, a.ActionID, a.Value)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	log = log.With(slog.Int64("round_id", slot.Round))
+	q, err := b.answer(ctx, scoreClick{
+		DeliveryID: envelopeID, Slot: slot, UserID: cb.User.ID, WorkspaceID: cb.Team.ID,
+		Channel: cb.Container.ChannelID, Score: score, At: b.clickTime(a),
+	}, predicting)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return
+	}
+	b.showQuestionnaire(ctx, cb, q, "", predicting, log)
+}
+
+// showQuestionnaire rewrites the clicked message with the respondent's
+// questionnaire, open at question (or where they left off). If Slack refuses
+// both the response_url and chat.update, a job brings the message up to
+// date later.
+func (b *Bot) showQuestionnaire(ctx context.Context, cb slack.InteractionCallback, q storage.Questionnaire, open string, predicting bool, log *slog.Logger) {
+	in, err := instrumentOf(q.Round)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return
+	}
+	view := render.NewQuestionnaire(in, q, b.links())
+	view.Open, view.Predicting = open, predicting
+	if err := b.replace(ctx, cb, render.RenderQuestionnaire(view), log); err != nil {
+		log.Warn("updating the questionnaire failed; queued", slog.Any("error", err))
+		if _, err := b.store.Enqueue(ctx, cardJob(q.Round.ID, q.Respondent.Role, b.clock.Now())); err != nil {
+			log.Error("queueing the questionnaire update failed", slog.Any("error", err))
+		}
+	}
+}
+
+// ownQuestionnaire reads the clicker's questionnaire for a click that
+// changes nothing (opening a question, starting to guess), refusing a click
+// from anywhere but their DM.
+func (b *Bot) ownQuestionnaire(ctx context.Context, cb slack.InteractionCallback, slot render.Slot) (storage.Questionnaire, error) {
+	q, err := b.store.OwnQuestionnaire(ctx, slot.Round, cb.User.ID)
+	if err != nil {
+		return storage.Questionnaire{}, explainRefusal(err)
+	}
+	if q.Respondent.Role != slot.Role {
+		return storage.Questionnaire{}, errTampered
+	}
+	if err := bound(q, cb.Team.ID, cb.Container.ChannelID); err != nil {
+		return storage.Questionnaire{}, err
+	}
+	return q, nil
+}
+
+// clickOpen opens a question again (Change), starts or ends the optional
+// pass of guessing the other lead's answers.
+func (b *Bot) clickOpen(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
+	slot, err := render.ParseSlot(a.Value)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	q, err := b.ownQuestionnaire(ctx, cb, slot)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return
+	}
+	if q.Respondent.Submitted() || q.Round.State != storage.Collecting {
+		b.reply(ctx, cb.ResponseURL, log, explainRefusal(&storage.RoundError{Round: q.Round, Err: refusalOf(q)}), "")
+		return
+	}
+	predicting := a.ActionID == render.ActionPredictStart
+	if predicting && !slot.Role.IsLead() {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	b.showQuestionnaire(ctx, cb, q, slot.Question, predicting, log)
+}
+
+// refusalOf says why a questionnaire no longer takes clicks.
+func refusalOf(q storage.Questionnaire) error {
+	switch {
+	case q.Respondent.Submitted():
+		return storage.ErrSubmitted
+	case q.Respondent.Declined():
+		return storage.ErrDeclined
+	}
+	return storage.ErrNotCollecting
+}
+
+// clickContinue turns a reminder into the questionnaire, where the
+// respondent left off; the older copy is replaced by a pointer to it.
+func (b *Bot) clickContinue(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
+	slot, err := render.ParseSlot(a.Value)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	q, err := b.ownQuestionnaire(ctx, cb, slot)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return
+	}
+	b.showQuestionnaire(ctx, cb, q, "", false, log)
+	if !q.Respondent.Pending() || q.Round.State != storage.Collecting {
+		return
+	}
+	now := b.clock.Now()
+	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
+		previous, err := tx.SetQuestionnaire(ctx, q.Round.ID, q.Respondent.Role, cb.Container.ChannelID, cb.Container.MessageTs)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.SetNudge(ctx, q.Round.ID, q.Respondent.Role, "", ""); err != nil {
+			return err
+		}
+		if previous == "" {
+			return nil
+		}
+		_, err = tx.Enqueue(ctx, newJob(jobRetire, q.Round.ID, jobPayload{Role: q.Respondent.Role, Channel: cb.Container.ChannelID,
+			TS: previous, Stub: stubQuestionnaireMoved, Step: changeKey()}, now))
+		return err
+	})
+	if err != nil {
+		log.Error("moving the questionnaire failed", slog.Any("error", err))
+	}
+}
+
+// submitWait is how long a Submit that finds answers missing waits for the
+// person's clicks still on their way (handled by another replica) before it
+// refuses.
+const submitWait = 2 * time.Second
+
+func (b *Bot) clickSubmit(ctx context.Context, envelopeID string, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
+	roundID, err := render.ParseRound(a.Value)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	log = log.With(slog.Int64("round_id", roundID))
+	deadline := time.Now().Add(submitWait)
+	var q storage.Questionnaire
+	for {
+		q, _, err = b.submit(ctx, envelopeID, roundID, cb.User.ID, cb.Team.ID, cb.Container.ChannelID)
+		var inc errIncomplete
+		if !errors.As(err, &inc) || time.Now().After(deadline) {
+			break
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			b.reply(ctx, cb.ResponseURL, log, err, "")
+			return
+		case <-t.C:
+		}
+	}
+	var inc errIncomplete
+	if errors.As(err, &inc) {
+		b.reply(ctx, cb.ResponseURL, log, userError{msg: inc.Error()}, "")
+		return
+	}
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return
+	}
+	b.showQuestionnaire(ctx, cb, q, "", false, log)
+}
+
+func (b *Bot) clickDecline(ctx context.Context, envelopeID string, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
+	slot, err := render.ParseSlot(a.Value)
+	if err != nil || slot.Question != "" {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	q, err := b.declineRound(ctx, envelopeID, slot, cb.User.ID, cb.Container.ChannelID)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, explainRefusal(err), "")
+		return
+	}
+	b.showQuestionnaire(ctx, cb, q, "", false, log)
+}

@@ -1,0 +1,230 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/slackapi"
+	"github.com/alignbot/alignbot/scoring"
+)
+
+// /alignment start, the start form, and the "Start next round" and "Start a
+// round" buttons that open it.
+
+// commandStart checks the people, the channel and the starter, then starts
+// the round.
+func (b *Bot) commandStart(ctx context.Context, envelopeID string, cmd slack.SlashCommand, c command) (string, error) {
+	in := scoring.Default()
+	if c.instrument != "" {
+		in, _ = scoring.Lookup(c.instrument)
+	}
+	target := c.channel
+	if target == "" {
+		target = cmd.ChannelID
+	}
+	people := map[scoring.Role]string{}
+	for i, u := range c.users {
+		if i >= len(in.Roles) {
+			return "", userErrorf("The %s has %d roles (%s); you named %d people.", in.Name, len(in.Roles), roleList(in), len(c.users))
+		}
+		people[in.Roles[i].Role] = u
+	}
+	if errs := b.checkStart(ctx, cmd.UserID, target, target == cmd.ChannelID, in, people); len(errs) > 0 {
+		for _, field := range []string{"channel", string(scoring.Marketing), string(scoring.Sales), string(scoring.Observer)} {
+			if msg, ok := errs[field]; ok {
+				return "", userError{msg: msg}
+			}
+		}
+	}
+	round, err := b.startRound(ctx, startRequest{
+		DeliveryID: envelopeID, WorkspaceID: cmd.TeamID, ChannelID: target, Facilitator: cmd.UserID, Instrument: in, People: people,
+	})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("Started round %d of the %s in %s. I'm sending each respondent their questionnaire by DM; answers stay hidden until everyone has submitted. Due %s.",
+		round.ID, in.Name, render.ChannelRef(target), render.Date(round.DeadlineAt)), nil
+}
+
+// checkStart returns what is wrong with a start, by form field ("channel"
+// or a role), before anything is stored. typedIn is set when the starter
+// typed the command in the channel itself, which shows they are a member.
+func (b *Bot) checkStart(ctx context.Context, starter, channelID string, typedIn bool, in *scoring.Instrument, people map[scoring.Role]string) map[string]string {
+	ctx = slackapi.Interactive(ctx)
+	errs := map[string]string{}
+	if msg := b.checkChannel(ctx, channelID); msg != "" {
+		errs["channel"] = msg
+	} else if !typedIn {
+		member, err := b.dir.isMember(ctx, channelID, starter)
+		if err != nil {
+			errs["channel"] = "I couldn't check with Slack that you're in that channel. Please try again in a minute."
+		} else if err := mayStart(actor{ID: starter}, member, channelID); err != nil {
+			errs["channel"] = err.Error()
+		}
+	}
+	seen := map[string]scoring.Role{}
+	for role, u := range people {
+		if !in.HasRole(role) {
+			errs[string(role)] = fmt.Sprintf("The %s has no %s; its roles are %s.", in.Name, strings.ToLower(string(role)), roleList(in))
+		}
+		if other, dup := seen[u]; dup {
+			errs[string(role)] = fmt.Sprintf("%s is already the %s. Each role needs a different person.", render.Mention(u), strings.ToLower(in.RoleLabel(other)))
+			continue
+		}
+		seen[u] = role
+	}
+	for _, spec := range in.Roles {
+		u, ok := people[spec.Role]
+		if !ok {
+			if spec.Role.IsLead() {
+				errs[string(spec.Role)] = fmt.Sprintf("The %s is required.", strings.ToLower(spec.Label))
+			}
+			continue
+		}
+		if _, done := errs[string(spec.Role)]; done {
+			continue
+		}
+		if msg := b.checkPerson(ctx, u); msg != "" {
+			errs[string(spec.Role)] = msg
+		}
+	}
+	return errs
+}
+
+func (b *Bot) checkChannel(ctx context.Context, channelID string) string {
+	if strings.HasPrefix(channelID, "D") || channelID == "" {
+		return "Run this in the team's shared channel, or name one: " + render.StartUsage
+	}
+	r, err := b.dir.room(ctx, channelID)
+	switch {
+	case slackErrorCode(err) == "channel_not_found":
+		return fmt.Sprintf("I can't see %s. If it's a private channel, invite me there first with `/invite @alignbot`.", render.ChannelRef(channelID))
+	case err != nil:
+		return "I couldn't check that channel with Slack just now. Please try again in a minute."
+	case r.Archived:
+		return fmt.Sprintf("%s is archived. Pick a channel the team uses.", render.ChannelRef(channelID))
+	case !r.IsMember:
+		return fmt.Sprintf("I'm not in %s yet. Invite me with `/invite @alignbot` there, then try again.", render.ChannelRef(channelID))
+	}
+	return ""
+}
+
+// checkPerson refuses people who cannot answer: bots, deactivated accounts,
+// strangers to the workspace.
+func (b *Bot) checkPerson(ctx context.Context, userID string) string {
+	p, err := b.dir.person(ctx, userID)
+	switch {
+	case slackErrorCode(err) == "user_not_found":
+		return fmt.Sprintf("I can't find %s in this workspace.", render.Mention(userID))
+	case err != nil:
+		return "I couldn't check that person with Slack just now. Please try again in a minute."
+	case p.IsBot || userID == b.botUser():
+		return fmt.Sprintf("%s is a bot. Name the people who lead marketing and sales.", render.Mention(userID))
+	case p.Deleted:
+		return fmt.Sprintf("%s is deactivated. Name someone active.", render.Mention(userID))
+	}
+	return ""
+}
+
+// startModalMetadata travels in the start form's private_metadata.
+type startModalMetadata struct {
+	ChannelID string `json:"channel_id"`
+}
+
+func startMetadata(channelID string) string {
+	meta, _ := json.Marshal(startModalMetadata{ChannelID: channelID})
+	return string(meta)
+}
+
+// dmOrChannel is the channel to preselect in the form: none from a DM.
+func dmOrChannel(channelID string) string {
+	if strings.HasPrefix(channelID, "D") {
+		return ""
+	}
+	return channelID
+}
+
+// openStartForm opens the start form. It is the first thing done with the
+// trigger, which expires 3 seconds after the person acted.
+func (b *Bot) openStartForm(ctx context.Context, triggerID string, f render.StartForm) error {
+	if _, err := b.api.OpenViewContext(slackapi.Interactive(ctx), triggerID, render.RenderStartModal(f)); err != nil {
+		return fmt.Errorf("open start form: %w", err)
+	}
+	return nil
+}
+
+func (b *Bot) submitStartForm(ctx context.Context, envelopeID string, cb slack.InteractionCallback, log *slog.Logger) map[string]string {
+	var meta startModalMetadata
+	_ = json.Unmarshal([]byte(cb.View.PrivateMetadata), &meta)
+	in := scoring.Default()
+	if id := stateValue(cb, "instrument", "instrument").SelectedOption.Value; id != "" {
+		var ok bool
+		if in, ok = scoring.Lookup(id); !ok {
+			return map[string]string{"instrument": errTampered.msg}
+		}
+	}
+	people := map[scoring.Role]string{}
+	for _, role := range []scoring.Role{scoring.Marketing, scoring.Sales, scoring.Observer} {
+		if u := stateValue(cb, string(role), "user").SelectedUser; u != "" {
+			people[role] = u
+		}
+	}
+	channelID := stateValue(cb, "channel", "channel").SelectedConversation
+	if channelID == "" {
+		channelID = meta.ChannelID
+	}
+	if errs := b.checkStart(ctx, cb.User.ID, channelID, false, in, people); len(errs) > 0 {
+		return errs
+	}
+	round, err := b.startRound(ctx, startRequest{
+		DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, ChannelID: channelID, Facilitator: cb.User.ID, Instrument: in, People: people,
+	})
+	if errors.Is(err, errDuplicate) {
+		return nil
+	}
+	if err != nil {
+		return map[string]string{"channel": b.explain(log, err)}
+	}
+	// The form closes on this ack; confirm privately in the channel.
+	text := fmt.Sprintf("Started round %d of the %s. I'm sending each respondent their questionnaire by DM; answers stay hidden until everyone has submitted.", round.ID, in.Name)
+	if _, err := b.api.PostEphemeralContext(slackapi.Interactive(ctx), channelID, cb.User.ID, slack.MsgOptionText(text, false)); err != nil {
+		log.Warn("confirming the start failed", slog.Any("error", err))
+	}
+	return nil
+}
+
+// clickStartNext opens the start form filled in with the previous round's
+// instrument, people and channel, to edit or confirm.
+func (b *Bot) clickStartNext(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
+	roundID, err := render.ParseRound(a.Value)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	// The trigger expires in 3 seconds: two reads, then the form.
+	round, err := b.store.Round(ctx, roundID)
+	if err != nil || round.WorkspaceID != cb.Team.ID || round.ChannelID != cb.Channel.ID {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
+	respondents, err := b.store.Respondents(ctx, roundID)
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return
+	}
+	people := map[scoring.Role]string{}
+	for _, r := range respondents {
+		people[r.Role] = r.UserID
+	}
+	f := render.StartForm{Metadata: startMetadata(round.ChannelID), ChannelID: round.ChannelID, People: people, Instrument: round.Instrument}
+	if err := b.openStartForm(ctx, cb.TriggerID, f); err != nil {
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+	}
+}

@@ -1,0 +1,223 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/report"
+	"github.com/alignbot/alignbot/scoring"
+	"github.com/alignbot/alignbot/storage"
+)
+
+func instrumentOf(round storage.Round) (*scoring.Instrument, error) { return report.Instrument(round) }
+
+// scoreClick is a respondent choosing a score on their questionnaire.
+type scoreClick struct {
+	DeliveryID string
+	Slot       render.Slot
+	UserID     string
+	// WorkspaceID and Channel are where the click came from: the round's
+	// workspace and the respondent's DM, or it is refused as tampered.
+	WorkspaceID string
+	Channel     string
+	Score       int
+	// At is when the person clicked, as Slack reports it.
+	At time.Time
+}
+
+// answer records a respondent's score (or, predicting, their guess of the
+// other lead's) and returns their questionnaire as it now stands. One
+// click, one transaction.
+func (b *Bot) answer(ctx context.Context, c scoreClick, predicting bool) (storage.Questionnaire, error) {
+	now := b.clock.Now()
+	var q storage.Questionnaire
+	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
+		if err := remember(ctx, tx, c.DeliveryID, now); err != nil {
+			return err
+		}
+		click := storage.Click{RoundID: c.Slot.Round, Role: c.Slot.Role, UserID: c.UserID, Question: c.Slot.Question, Score: c.Score, At: c.At}
+		var err error
+		if predicting {
+			q, err = tx.RecordPrediction(ctx, click)
+		} else {
+			q, err = tx.RecordAnswer(ctx, click)
+		}
+		if err != nil {
+			return err
+		}
+		if err := bound(q, c.WorkspaceID, c.Channel); err != nil {
+			return err
+		}
+		in, err := instrumentOf(q.Round)
+		if err != nil {
+			return err
+		}
+		if err := in.CheckScore(c.Slot.Question, c.Score); err != nil || (predicting && !c.Slot.Role.IsLead()) {
+			return errTampered
+		}
+		if !q.Started {
+			return nil
+		}
+		// The channel learns that this respondent has started, never what
+		// they answered.
+		if _, err := tx.Enqueue(ctx, progressJob(q.Round.ID, now)); err != nil {
+			return err
+		}
+		return b.refreshHomes(ctx, tx, q.Round.WorkspaceID, []string{c.UserID, q.Round.FacilitatorID}, now)
+	})
+	if err != nil {
+		return storage.Questionnaire{}, explainRefusal(err)
+	}
+	return q, nil
+}
+
+// bound refuses a click on a questionnaire from anywhere but the
+// respondent's own DM in the round's workspace: a button's value could be
+// forged to name another round.
+func bound(q storage.Questionnaire, workspaceID, channel string) error {
+	if q.Round.WorkspaceID != workspaceID || (q.Respondent.DMChannelID != "" && channel != q.Respondent.DMChannelID) {
+		return errTampered
+	}
+	return nil
+}
+
+// explainRefusal turns storage's refusals, which carry the round they
+// concern, into what the person should know; no second read needed.
+func explainRefusal(err error) error {
+	var re *storage.RoundError
+	if !errors.As(err, &re) {
+		if errors.Is(err, storage.ErrNotFound) {
+			return errTampered
+		}
+		return err
+	}
+	where := render.ChannelRef(re.Round.ChannelID)
+	switch {
+	case errors.Is(err, storage.ErrNotRespondent):
+		return userErrorf("This questionnaire belongs to someone else in the round for %s: only the person it was sent to can answer it. Nothing was changed.", where)
+	case errors.Is(err, storage.ErrSubmitted):
+		return userErrorf("You've already submitted: your answers are locked. Nothing was changed.")
+	case errors.Is(err, storage.ErrDeclined):
+		return userErrorf("You declined this round, so it no longer takes your answers. Nothing was changed.")
+	case errors.Is(err, storage.ErrNotCollecting) && re.Round.State == storage.Cancelled:
+		return userErrorf("The round for %s was cancelled, so it no longer takes answers. Nothing was changed.", where)
+	case errors.Is(err, storage.ErrNotCollecting):
+		return userErrorf("The round for %s is already revealed: answers are final. Nothing was changed.", where)
+	}
+	return err
+}
+
+// errIncomplete is a submit with questions unanswered: the handler may wait
+// for the person's clicks still on their way before refusing.
+type errIncomplete struct{ unanswered []string }
+
+func (e errIncomplete) Error() string {
+	return fmt.Sprintf("Answer %s first: every question needs a score before you can submit.", render.JoinAnd(e.unanswered))
+}
+
+// submit locks a respondent's answers; the last submit of a round claims its
+// reveal, in the same transaction that enqueues the reveal post, so the
+// reveal is posted once whatever happens after the commit.
+func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, userID, workspaceID, channel string) (storage.Questionnaire, bool, error) {
+	now := b.clock.Now()
+	var q storage.Questionnaire
+	var revealing bool
+	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
+		if err := remember(ctx, tx, deliveryID, now); err != nil {
+			return err
+		}
+		in, err := b.instrumentOfRound(ctx, tx, roundID)
+		if err != nil {
+			return err
+		}
+		res, err := tx.Submit(ctx, roundID, userID, in.QuestionIDs(), now)
+		if errors.Is(err, storage.ErrIncomplete) {
+			return errIncomplete{unanswered: res.Unanswered}
+		}
+		if err != nil {
+			return err
+		}
+		q = res.Questionnaire
+		if err := bound(q, workspaceID, channel); err != nil {
+			return err
+		}
+		if res.AlreadySubmitted {
+			return nil
+		}
+		if _, err := tx.Enqueue(ctx, progressJob(roundID, now)); err != nil {
+			return err
+		}
+		// Past the deadline both leads suffice: the observer's answers are
+		// not waited for once time is up.
+		pastDeadline := !now.Before(res.Round.DeadlineAt)
+		if res.Complete || pastDeadline {
+			if revealing, err = b.claimReveal(ctx, tx, res.Round, in, !res.Complete, now); err != nil {
+				return err
+			}
+		}
+		return b.refreshHomes(ctx, tx, res.Round.WorkspaceID, []string{userID, res.Round.FacilitatorID}, now)
+	})
+	if err != nil {
+		var inc errIncomplete
+		if errors.As(err, &inc) {
+			return storage.Questionnaire{}, false, inc
+		}
+		return storage.Questionnaire{}, false, explainRefusal(err)
+	}
+	b.log.Info("respondent submitted", slog.Int64("round_id", roundID), slog.String("user_id", userID))
+	if revealing {
+		b.log.Info("reveal claimed", slog.Int64("round_id", roundID))
+	}
+	return q, revealing, nil
+}
+
+func (b *Bot) instrumentOfRound(ctx context.Context, tx *storage.Storage, roundID int64) (*scoring.Instrument, error) {
+	round, err := tx.Round(ctx, roundID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errTampered
+	}
+	if err != nil {
+		return nil, err
+	}
+	return instrumentOf(round)
+}
+
+// claimReveal moves the round to revealed and enqueues the reveal and
+// everything that follows it, inside the caller's transaction. Exactly one
+// caller ever gets true.
+func (b *Bot) claimReveal(ctx context.Context, tx *storage.Storage, round storage.Round, in *scoring.Instrument, leadsSuffice bool, now time.Time) (bool, error) {
+	won, err := tx.ClaimReveal(ctx, round.ID, scoring.Leads, leadsSuffice, now)
+	if err != nil || !won {
+		return false, err
+	}
+	// What is already being addressed is fixed at the reveal.
+	if err := tx.SnapshotAddressed(ctx, round.ID, now); err != nil {
+		return false, err
+	}
+	// Reminders to answer are pointless now.
+	if _, err := tx.CancelJobs(ctx, round.ID, jobNudge, jobDeadline); err != nil {
+		return false, err
+	}
+	reveal := newJob(jobReveal, round.ID, jobPayload{}, now)
+	chart := afterReveal(newJob(jobChart, round.ID, jobPayload{}, now), round.ID)
+	part := newJob(jobRevealPart, round.ID, jobPayload{N: 1}, now)
+	part.After = chart.Key
+	jobs := []storage.NewJob{reveal, chart, part, progressJob(round.ID, now)}
+	respondents, err := tx.Respondents(ctx, round.ID)
+	if err != nil {
+		return false, err
+	}
+	users := []string{round.FacilitatorID}
+	for _, r := range respondents {
+		jobs = append(jobs, afterReveal(cardJob(round.ID, r.Role, now), round.ID))
+		users = append(users, r.UserID)
+	}
+	if _, err := tx.Enqueue(ctx, jobs...); err != nil {
+		return false, err
+	}
+	return true, b.refreshHomes(ctx, tx, round.WorkspaceID, users, now)
+}

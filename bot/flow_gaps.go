@@ -1,0 +1,339 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/report"
+	"github.com/alignbot/alignbot/storage"
+)
+
+// After the reveal: the team names owners for the gaps, sets gaps aside as
+// already being addressed, owners report progress, and the round closes when
+// every top gap's action is done. Each is one transaction holding the
+// round's lock, deciding on what it reads inside it.
+
+// revealedForChange locks a revealed round and loads its reveal inside tx.
+// where, when set, is the channel a button was clicked in: it must be the
+// round's.
+func revealedForChange(ctx context.Context, tx *storage.Storage, roundID int64, workspaceID, where string) (report.Reveal, error) {
+	round, err := tx.LockRound(ctx, roundID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return report.Reveal{}, errTampered
+	}
+	if err != nil {
+		return report.Reveal{}, err
+	}
+	if round.WorkspaceID != workspaceID || (where != "" && where != round.ChannelID) {
+		return report.Reveal{}, errTampered
+	}
+	switch round.State {
+	case storage.Collecting:
+		return report.Reveal{}, userErrorf("Round %d isn't revealed yet. Owners are named for the gaps after the reveal, once everyone has submitted.", round.ID)
+	case storage.Cancelled:
+		return report.Reveal{}, userErrorf("Round %d was cancelled.", round.ID)
+	case storage.Closed:
+		return report.Reveal{}, userErrorf("Round %d is closed: all its actions are done. Start the next round to pick new gaps.", round.ID)
+	}
+	return report.LoadBrief(ctx, tx, roundID)
+}
+
+// latestRevealed finds the round a gap command refers to: the channel's
+// latest revealed round.
+func (b *Bot) latestRevealed(ctx context.Context, workspaceID, channelID string) (int64, error) {
+	round, err := b.store.LatestRevealedRound(ctx, workspaceID, channelID)
+	if errors.Is(err, storage.ErrNotFound) {
+		if _, cerr := b.store.CollectingRound(ctx, workspaceID, channelID); cerr == nil {
+			return 0, userErrorf("The round in %s isn't revealed yet. Owners are named for the gaps after the reveal, once everyone has submitted.", render.ChannelRef(channelID))
+		}
+		return 0, userErrorf("No round has been revealed in %s yet. Start one with %s.", render.ChannelRef(channelID), render.StartUsage)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return round.ID, nil
+}
+
+// gapChanged enqueues what every change of a gap causes: the reveal updated
+// in place, a note in its thread, and the App Home of those concerned.
+func (b *Bot) gapChanged(ctx context.Context, tx *storage.Storage, rv report.Reveal, note render.Message, users []string, now time.Time) error {
+	change := changeKey()
+	_, err := tx.Enqueue(ctx,
+		afterReveal(newJob(jobRevealUpdate, rv.Round.ID, jobPayload{Step: change}, now), rv.Round.ID),
+		afterReveal(newJob(jobNote, rv.Round.ID, jobPayload{Step: change, Text: note.Text}, now), rv.Round.ID),
+	)
+	if err != nil {
+		return err
+	}
+	return b.refreshHomes(ctx, tx, rv.Round.WorkspaceID, users, now)
+}
+
+// assignRequest names an owner and a 30-day action for a gap.
+type assignRequest struct {
+	DeliveryID  string
+	WorkspaceID string
+	// Where is the channel a button was clicked in; "" for a command,
+	// which names the channel's latest round itself.
+	Where    string
+	RoundID  int64
+	Question string
+	OwnerID  string
+	Text     string
+	By       actor
+}
+
+// assign records the owner and action and enqueues the owner's DM and
+// reminders, the updated reveal and a note in its thread.
+func (b *Bot) assign(ctx context.Context, req assignRequest) (storage.Action, error) {
+	text, err := actionText(req.Text, "action")
+	if err != nil {
+		return storage.Action{}, err
+	}
+	now := b.clock.Now()
+	var saved storage.Action
+	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
+		if err := remember(ctx, tx, req.DeliveryID, now); err != nil {
+			return err
+		}
+		rv, err := revealedForChange(ctx, tx, req.RoundID, req.WorkspaceID, req.Where)
+		if err != nil {
+			return err
+		}
+		q, err := questionOf(rv.Instrument, req.Question)
+		if err != nil {
+			return err
+		}
+		gap, ok := rv.Gap(q.ID)
+		if !ok {
+			return userErrorf("%s isn't one of round %d's gaps to own (%s).", q.ID, rv.Round.ID, orNoneIDs(rv))
+		}
+		if err := mayAssign(req.By, gap.Action, rv.Round, rv.Respondents); err != nil {
+			return err
+		}
+		saved, err = tx.AssignAction(ctx, storage.Action{
+			RoundID: rv.Round.ID, QuestionID: q.ID, OwnerID: req.OwnerID, Description: text,
+			AssignedBy: req.By.ID, AssignedAt: now, DueAt: now.Add(b.cfg.ActionDue),
+		})
+		if err != nil {
+			return err
+		}
+		assignment := assignmentKey(saved.AssignedAt)
+		jobs := []storage.NewJob{afterReveal(newJob(jobOwnerDM, rv.Round.ID,
+			jobPayload{Question: q.ID, UserID: saved.OwnerID, Step: assignment, N: 0, At: now.Unix()}, now), rv.Round.ID)}
+		jobs = append(jobs, b.ownerReminder(saved, assignment, 1, b.nextOwnerNudge(saved, saved.AssignedAt)))
+		users := []string{saved.OwnerID, req.By.ID}
+		if old := gap.Action; old != nil && old.DMTS != "" && old.OwnerID != saved.OwnerID {
+			jobs = append(jobs, newJob(jobRetire, rv.Round.ID, jobPayload{Channel: old.DMChannelID, TS: old.DMTS,
+				Stub: stubReassigned, Question: q.ID, UserID: saved.OwnerID, Step: changeKey()}, now))
+			users = append(users, old.OwnerID)
+		}
+		if _, err := tx.Enqueue(ctx, jobs...); err != nil {
+			return err
+		}
+		return b.gapChanged(ctx, tx, rv, render.NoteAssigned(q, req.By.ID, saved, gap.FixIt), users, now)
+	})
+	if errors.Is(err, storage.ErrNotRevealed) {
+		return storage.Action{}, userErrorf("Round %d is no longer open for owners.", req.RoundID)
+	}
+	return saved, err
+}
+
+func orNoneIDs(rv report.Reveal) string {
+	var ids []string
+	for _, g := range append(append([]report.Gap(nil), rv.TopGaps...), rv.FixIt...) {
+		ids = append(ids, g.Result.Question.ID)
+	}
+	if len(ids) == 0 {
+		return "it has none"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// assignmentKey names one assignment of an action: its reminders check it,
+// so a reassignment silences the previous owner's.
+func assignmentKey(assignedAt time.Time) string {
+	return time.Unix(0, assignedAt.UnixNano()).UTC().Format("20060102T150405.000000000")
+}
+
+// addressedRequest sets a top gap aside as already being addressed, or
+// takes that back.
+type addressedRequest struct {
+	DeliveryID  string
+	WorkspaceID string
+	Where       string
+	RoundID     int64
+	Question    string
+	By          actor
+	Undo        bool
+}
+
+// markAddressed sets a top gap aside (the next candidate moves up), or,
+// with Undo, makes it a candidate again. It returns the top gaps after.
+func (b *Bot) markAddressed(ctx context.Context, req addressedRequest) ([]string, error) {
+	now := b.clock.Now()
+	var after []string
+	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
+		if err := remember(ctx, tx, req.DeliveryID, now); err != nil {
+			return err
+		}
+		rv, err := revealedForChange(ctx, tx, req.RoundID, req.WorkspaceID, req.Where)
+		if err != nil {
+			return err
+		}
+		q, err := questionOf(rv.Instrument, req.Question)
+		if err != nil {
+			return err
+		}
+		if err := mayManageRound(req.By, rv.Round, rv.Respondents, "set gaps aside or take that back"); err != nil {
+			return err
+		}
+		if req.Undo {
+			removed, err := tx.UnmarkAddressed(ctx, rv.Round.ID, q.ID)
+			if err != nil {
+				return err
+			}
+			if !removed {
+				return userErrorf("%s isn't marked as already being addressed in round %d, so there is nothing to take back.", q.ID, rv.Round.ID)
+			}
+		} else {
+			gap, ok := rv.Gap(q.ID)
+			switch {
+			case !ok || gap.FixIt:
+				return userErrorf("%s isn't one of round %d's top gaps (%s).", q.ID, rv.Round.ID, strings.Join(rv.TopGapIDs(), ", "))
+			case gap.Action != nil:
+				return userErrorf("%s already has an owner, %s, in this round, so it stays in the top gaps.", q.ID, render.Mention(gap.Action.OwnerID))
+			}
+			if _, err := tx.MarkAddressed(ctx, rv.Round.ID, q.ID, req.By.ID, now); err != nil {
+				return err
+			}
+		}
+		updated, err := report.LoadBrief(ctx, tx, rv.Round.ID)
+		if err != nil {
+			return err
+		}
+		after = updated.TopGapIDs()
+		return b.gapChanged(ctx, tx, updated, render.NoteAddressed(q, req.By.ID, req.Undo), nil, now)
+	})
+	return after, err
+}
+
+// statusRequest is an owner (or a round's manager) reporting progress.
+type statusRequest struct {
+	DeliveryID  string
+	WorkspaceID string
+	// Where is the channel the button was clicked in, "" from the App
+	// Home; it must be the owner's DM with the bot.
+	Where    string
+	RoundID  int64
+	Question string
+	Status   storage.ActionStatus
+	Reason   string
+	By       actor
+}
+
+// setActionStatus records progress on an action, tells the reveal's thread,
+// and closes the round when every top gap's action is done: one
+// transaction, deciding on what it reads inside it.
+func (b *Bot) setActionStatus(ctx context.Context, req statusRequest) (report.Reveal, storage.Action, error) {
+	now := b.clock.Now()
+	var saved storage.Action
+	var rv report.Reveal
+	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
+		if err := remember(ctx, tx, req.DeliveryID, now); err != nil {
+			return err
+		}
+		round, err := tx.LockRound(ctx, req.RoundID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return errTampered
+		}
+		if err != nil {
+			return err
+		}
+		current, err := tx.LockAction(ctx, req.RoundID, req.Question)
+		if errors.Is(err, storage.ErrNotFound) {
+			return errTampered
+		}
+		if err != nil {
+			return err
+		}
+		if round.WorkspaceID != req.WorkspaceID || (req.Where != "" && req.Where != current.DMChannelID) {
+			return errTampered
+		}
+		respondents, err := tx.Respondents(ctx, round.ID)
+		if err != nil {
+			return err
+		}
+		if err := mayChangeAction(req.By, current, round, respondents); err != nil {
+			return err
+		}
+		if round.State != storage.Revealed {
+			return userErrorf("Round %d is closed; its actions can no longer change.", round.ID)
+		}
+		a, changed, err := tx.SetActionStatus(ctx, round.ID, req.Question, req.Status, req.Reason, now)
+		if errors.Is(err, storage.ErrActionDone) {
+			return userErrorf("The action on %s is already done; it stays done. Nothing was changed.", req.Question)
+		}
+		if err != nil {
+			return err
+		}
+		saved = a
+		if rv, err = report.LoadBrief(ctx, tx, round.ID); err != nil {
+			return err
+		}
+		if !changed {
+			return nil
+		}
+		q, _ := rv.Instrument.Question(req.Question)
+		if err := b.gapChanged(ctx, tx, rv, render.NoteStatus(q, req.By.ID, a), []string{a.OwnerID}, now); err != nil {
+			return err
+		}
+		if a.Status != storage.ActionDone || !rv.AllTopGapsDone() {
+			return nil
+		}
+		closed, err := tx.CloseRound(ctx, round.ID, now)
+		if err != nil || !closed {
+			return err
+		}
+		if rv, err = report.LoadBrief(ctx, tx, round.ID); err != nil {
+			return err
+		}
+		return b.gapChanged(ctx, tx, rv, render.NoteClosed(rv.Round, len(rv.TopGaps)), nil, now)
+	})
+	return rv, saved, err
+}
+
+// oneAnswerRequest records the team's answer to the one question.
+type oneAnswerRequest struct {
+	DeliveryID  string
+	WorkspaceID string
+	RoundID     int64
+	Answer      string
+	By          actor
+}
+
+func (b *Bot) answerOneQuestion(ctx context.Context, req oneAnswerRequest) error {
+	text, err := actionText(req.Answer, "answer")
+	if err != nil {
+		return err
+	}
+	now := b.clock.Now()
+	return b.store.Transact(ctx, func(tx *storage.Storage) error {
+		if err := remember(ctx, tx, req.DeliveryID, now); err != nil {
+			return err
+		}
+		rv, err := revealedForChange(ctx, tx, req.RoundID, req.WorkspaceID, "")
+		if err != nil {
+			return err
+		}
+		if err := mayManageRound(req.By, rv.Round, rv.Respondents, "answer the one question"); err != nil {
+			return err
+		}
+		if _, err := tx.SetOneAnswer(ctx, rv.Round.ID, text, req.By.ID, now); err != nil {
+			return err
+		}
+		return b.gapChanged(ctx, tx, rv, render.NoteOneAnswer(rv.Instrument, req.By.ID, text), nil, now)
+	})
+}

@@ -1,0 +1,179 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/outbox"
+	"github.com/alignbot/alignbot/internal/report"
+	"github.com/alignbot/alignbot/internal/slackapi"
+	"github.com/alignbot/alignbot/storage"
+)
+
+// The App Home and the Messages tab: what waits for a person, from any of
+// their rounds. Before a round's reveal they show who has submitted, never
+// what anyone answered.
+
+func (b *Bot) handleEvent(ctx context.Context, envelopeID string, outer slackevents.EventsAPIEvent) {
+	switch inner := outer.InnerEvent.Data.(type) {
+	case *slackevents.AppHomeOpenedEvent:
+		if inner.Tab != "home" {
+			return
+		}
+		log := b.log.With(slog.String("user_id", inner.User))
+		if err := b.store.RememberHomeOpened(ctx, outer.TeamID, inner.User, b.clock.Now()); err != nil {
+			log.Warn("remembering the home tab failed", slog.Any("error", err))
+		}
+		// Publishing is idempotent, so a redelivered event publishes again;
+		// no deduplication that could swallow a retry after a failure.
+		b.publishHomeNow(ctx, outer.TeamID, inner.User, log)
+	case *slackevents.MessageEvent:
+		// A person typing in alignbot's Messages tab: not the bot's own
+		// posts, not edits.
+		if inner.ChannelType != "im" || inner.BotID != "" || inner.User == "" || inner.User == b.botUser() || inner.SubType != "" {
+			return
+		}
+		b.answerDM(ctx, envelopeID, outer.TeamID, inner)
+	}
+}
+
+// answerDM replies, in the DM, with what waits for the person.
+func (b *Bot) answerDM(ctx context.Context, envelopeID, workspaceID string, m *slackevents.MessageEvent) {
+	log := b.log.With(slog.String("user_id", m.User))
+	now := b.clock.Now()
+	// Slack redelivers events it thinks were lost: answer each once.
+	err := b.store.Transact(ctx, func(tx *storage.Storage) error { return remember(ctx, tx, envelopeID+":"+m.TimeStamp, now) })
+	if err != nil {
+		if err != errDuplicate {
+			log.Warn("remembering a DM failed", slog.Any("error", err))
+		}
+		return
+	}
+	pending, err := b.pending(ctx, workspaceID, m.User)
+	if err != nil {
+		log.Error("reading what waits for a person failed", slog.Any("error", err))
+		return
+	}
+	msg := render.DMReply(pending)
+	if _, _, err := b.api.PostMessageContext(slackapi.Interactive(ctx), m.Channel, msg.Options()...); err != nil {
+		log.Warn("answering a DM failed", slog.Any("error", err))
+	}
+}
+
+// pending reads what waits for a person in a workspace.
+func (b *Bot) pending(ctx context.Context, workspaceID, userID string) (render.Pending, error) {
+	var p render.Pending
+	rounds, err := b.store.UserRounds(ctx, workspaceID, userID, 20)
+	if err != nil {
+		return p, err
+	}
+	for _, r := range rounds {
+		if r.State != storage.Collecting {
+			continue
+		}
+		resp, err := b.store.RespondentByUser(ctx, r.ID, userID)
+		if err != nil || !resp.Pending() {
+			continue
+		}
+		in, err := instrumentOf(r)
+		if err != nil {
+			continue
+		}
+		p.Questionnaires = append(p.Questionnaires, render.PendingQuestionnaire{Instrument: in, Round: r, Respondent: resp,
+			URL: b.links().Permalink(resp.DMChannelID, resp.QuestionnaireTS)})
+	}
+	actions, err := b.store.OwnedActions(ctx, workspaceID, userID)
+	if err != nil {
+		return p, err
+	}
+	for _, a := range actions {
+		if a.Status == storage.ActionDone {
+			continue
+		}
+		r, err := b.store.Round(ctx, a.RoundID)
+		if err != nil || r.State != storage.Revealed {
+			continue
+		}
+		in, err := instrumentOf(r)
+		if err != nil {
+			continue
+		}
+		p.Actions = append(p.Actions, render.PendingAction{Instrument: in, Round: r, Action: a})
+	}
+	return p, nil
+}
+
+// home reads a person's App Home.
+func (b *Bot) home(ctx context.Context, workspaceID, userID string) (render.Home, error) {
+	var h render.Home
+	var err error
+	if h.Pending, err = b.pending(ctx, workspaceID, userID); err != nil {
+		return h, err
+	}
+	rounds, err := b.store.UserRounds(ctx, workspaceID, userID, 20)
+	if err != nil {
+		return h, err
+	}
+	var channels []string
+	for _, r := range rounds {
+		if r.State == storage.Collecting && r.FacilitatorID == userID {
+			in, err := instrumentOf(r)
+			if err != nil {
+				continue
+			}
+			respondents, err := b.store.Respondents(ctx, r.ID)
+			if err != nil {
+				return h, err
+			}
+			h.Started = append(h.Started, render.RoundStatus{Instrument: in, Round: r, Respondents: respondents})
+		}
+		if !slices.Contains(channels, r.ChannelID) && len(channels) < 5 {
+			channels = append(channels, r.ChannelID)
+		}
+	}
+	for _, ch := range channels {
+		rows, err := report.History(ctx, b.store, workspaceID, ch, 6)
+		if err != nil {
+			return h, err
+		}
+		h.Channels = append(h.Channels, render.ChannelHistory{ChannelID: ch, Rows: rows})
+	}
+	return h, nil
+}
+
+func (b *Bot) publishHome(ctx context.Context, workspaceID, userID string) error {
+	h, err := b.home(ctx, workspaceID, userID)
+	if err != nil {
+		return err
+	}
+	_, err = b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: render.RenderHome(h)})
+	return err
+}
+
+// publishHomeNow publishes for a person who is looking at it.
+func (b *Bot) publishHomeNow(ctx context.Context, workspaceID, userID string, log *slog.Logger) {
+	if err := b.publishHome(slackapi.Interactive(ctx), workspaceID, userID); err != nil {
+		log.Error("publishing home failed", slog.Any("error", err))
+	}
+}
+
+// runHome publishes a person's App Home after a change, unless a newer
+// publish is already queued.
+func (b *Bot) runHome(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	if newer, err := b.store.NewerPending(ctx, j, homeKeyPrefix(p.Workspace, p.UserID)); err != nil || newer {
+		if newer {
+			return nil, outbox.Drop("a newer publish is queued")
+		}
+		return nil, err
+	}
+	return nil, b.publishHome(ctx, p.Workspace, p.UserID)
+}

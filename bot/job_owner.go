@@ -1,0 +1,213 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/outbox"
+	"github.com/alignbot/alignbot/internal/report"
+	"github.com/alignbot/alignbot/storage"
+)
+
+// Owners' messages, the re-run reminder, and the facilitator's note when a
+// delivery is given up.
+
+// ownerUpdate is an owner_dm job that updates the owner's live message in
+// place (after a form changed the status) instead of posting a new one.
+const ownerUpdate = "update"
+
+// ownerReminder schedules the nth reminder of an assignment at at.
+func (b *Bot) ownerReminder(a storage.Action, assignment string, n int, at time.Time) storage.NewJob {
+	return newJob(jobOwnerDM, a.RoundID, jobPayload{Question: a.QuestionID, UserID: a.OwnerID, Step: assignment, N: n, At: at.Unix()}, at)
+}
+
+// nextOwnerNudge returns the reminder after one sent (or scheduled) at prev:
+// every ActionNudgeEvery until the due date, one on the due date, then
+// overdue ones at the same cadence, until the action is done.
+func (b *Bot) nextOwnerNudge(a storage.Action, prev time.Time) time.Time {
+	due := a.DueAt.Truncate(time.Second)
+	next := prev.Add(b.cfg.ActionNudgeEvery).Truncate(time.Second)
+	if prev.Before(due) && next.After(due) {
+		return due
+	}
+	return next
+}
+
+// runOwnerDM tells an owner about their action: the assignment (N 0), a
+// reminder (N ≥ 1), or an update of their live message. A new message
+// retires the previous one, so only one has live buttons. It drops itself
+// when the action was reassigned or is done, and waits for the owner's
+// working hours.
+func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	rv, err := report.LoadBrief(ctx, b.store, roundOf(j))
+	if errors.Is(err, report.ErrNotRevealedYet) {
+		return nil, outbox.Drop("round not revealed")
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, ok := rv.Action(p.Question)
+	if !ok {
+		return nil, outbox.Drop("no such action")
+	}
+	if p.Stub == ownerUpdate {
+		if a.DMTS == "" {
+			return nil, outbox.Drop("no message to update")
+		}
+		msg := b.ownerMessage(rv, a, render.OwnerUpdated)
+		if _, _, _, err := b.api.UpdateMessageContext(ctx, a.DMChannelID, a.DMTS, msg.Options()...); err != nil {
+			return nil, fmt.Errorf("update owner's message: %w", err)
+		}
+		return nil, nil
+	}
+	switch {
+	case a.OwnerID != p.UserID || assignmentKey(a.AssignedAt) != p.Step:
+		return nil, outbox.Drop("action reassigned")
+	case a.Status == storage.ActionDone:
+		return nil, outbox.Drop("action done")
+	case rv.Round.State != storage.Revealed:
+		return nil, outbox.Drop("round closed")
+	}
+	if err := b.inWorkingHours(ctx, a.OwnerID); err != nil {
+		return nil, err
+	}
+	// The reminder's place in the schedule, not when it finally ran
+	// (working hours may have held it back), says what kind it is.
+	kind := render.OwnerAssigned
+	at := time.Unix(p.At, 0)
+	if p.N > 0 {
+		kind = render.OwnerReminder
+		switch {
+		case at.Equal(a.DueAt.Truncate(time.Second)):
+			kind = render.OwnerDueToday
+		case at.After(a.DueAt):
+			kind = render.OwnerOverdue
+		}
+	}
+	target := a.DMChannelID
+	if target == "" {
+		target = a.OwnerID
+	}
+	dm, ts, err := b.postOnce(ctx, j, target, "", b.ownerMessage(rv, a, kind))
+	if err != nil {
+		return nil, err
+	}
+	now := b.clock.Now()
+	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
+		previous, err := tx.SetActionDM(ctx, a.RoundID, a.QuestionID, a.OwnerID, dm, ts)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil // reassigned meanwhile; the new owner's job takes over
+		}
+		if err != nil {
+			return err
+		}
+		var jobs []storage.NewJob
+		if previous != "" {
+			jobs = append(jobs, newJob(jobRetire, a.RoundID, jobPayload{Channel: dm, TS: previous, Stub: stubOwnerRetired,
+				Question: a.QuestionID, Step: changeKey()}, now))
+		}
+		if p.N > 0 {
+			next := b.nextOwnerNudge(a, at)
+			jobs = append(jobs, b.ownerReminder(a, p.Step, p.N+1, next))
+		}
+		_, err = tx.Enqueue(ctx, jobs...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return postResult{Channel: dm, TS: ts}, nil
+}
+
+// describeOwner says what an owner_dm job delivers.
+func (b *Bot) describeOwner(ctx context.Context, j storage.Job) string {
+	p, _ := payload(j)
+	return fmt.Sprintf("the DM to %s about their action on %s", render.Mention(p.UserID), p.Question)
+}
+
+// runRerun reminds the channel of its next round, a week before and on the
+// day, unless the team already started it.
+func (b *Bot) runRerun(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	status, err := b.roundStatus(ctx, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	round := status.Round
+	latest, err := b.store.LatestRound(ctx, round.WorkspaceID, round.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	if latest.ID != round.ID && latest.State != storage.Cancelled {
+		return nil, outbox.Drop("the team already started its next round")
+	}
+	if round.NextRoundAt == nil {
+		return nil, outbox.Drop("no next round booked")
+	}
+	msg := render.RenderRerunReminder(status.Instrument, round, status.Respondents, b.cfg.RerunAfter, p.Step == "day")
+	ch, ts, err := b.postOnce(ctx, j, round.ChannelID, "", msg)
+	if err != nil {
+		return nil, err
+	}
+	return postResult{Channel: ch, TS: ts}, nil
+}
+
+// noteParked asks for the round's facilitator to be told when something the
+// team relies on could not be delivered, so a round does not stall in
+// silence.
+func (b *Bot) noteParked(ctx context.Context, j storage.Job, err error) {
+	if j.RoundID == nil {
+		return
+	}
+	n := storage.NewJob{Key: "parked:" + j.Key, Kind: jobParked, RoundID: *j.RoundID,
+		Payload: jobPayload{Job: j.Key, Error: slackErrorCode(err)}, RunAt: b.clock.Now()}
+	if _, err := b.store.Enqueue(ctx, n); err != nil {
+		b.log.Error("queueing the facilitator's note failed", slog.String("job", j.Key), slog.Any("error", err))
+	}
+}
+
+// runParked tells a round's facilitator, by DM, what could not be
+// delivered, why, and what they can do about it.
+func (b *Bot) runParked(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	parked, err := b.store.Job(ctx, p.Job)
+	if err != nil {
+		return nil, err
+	}
+	round, err := b.store.Round(ctx, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	kind := b.jobKinds()[parked.Kind]
+	what := "a message"
+	if kind.Describe != nil {
+		what = kind.Describe(ctx, parked)
+	}
+	advice := ""
+	switch parked.Kind {
+	case jobQuestionnaire, jobNudge:
+		advice = "If they can't take part, `/alignment cancel` and start the round again with someone else."
+	case jobOwnerDM:
+		advice = "You can name another owner with the reveal's *Change owner* button."
+	}
+	msg := render.RenderParked(render.Parked{Round: round, What: what, SlackError: p.Error, Advice: advice})
+	ch, ts, err := b.postOnce(ctx, j, round.FacilitatorID, "", msg)
+	if err != nil {
+		return nil, err
+	}
+	return postResult{Channel: ch, TS: ts}, nil
+}

@@ -1,0 +1,241 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/chart"
+	"github.com/alignbot/alignbot/internal/outbox"
+	"github.com/alignbot/alignbot/internal/report"
+	"github.com/alignbot/alignbot/storage"
+)
+
+// The reveal: its channel message, the chart and the detail in its thread,
+// in-place updates when the gaps change, and the notes that tell the thread
+// about each change.
+
+func (b *Bot) runReveal(ctx context.Context, j storage.Job) (any, error) {
+	rv, err := report.Load(ctx, b.store, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	if rv.Round.RevealTS != "" {
+		return postResult{Channel: rv.Round.ChannelID, TS: rv.Round.RevealTS}, nil
+	}
+	_, ts, err := b.postOnce(ctx, j, rv.Round.ChannelID, "", render.RenderReveal(rv, b.links()))
+	if err != nil {
+		return nil, err
+	}
+	now := b.clock.Now()
+	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
+		if _, err := tx.SetRevealTS(ctx, rv.Round.ID, ts); err != nil {
+			return err
+		}
+		next := rv.Round.RevealedAt.Add(b.cfg.RerunAfter)
+		if err := tx.SetNextRoundAt(ctx, rv.Round.ID, next); err != nil {
+			return err
+		}
+		jobs := []storage.NewJob{newJob(jobRerun, rv.Round.ID, jobPayload{Step: "day"}, next)}
+		if weekBefore := next.Add(-7 * 24 * time.Hour); weekBefore.After(now) {
+			jobs = append(jobs, newJob(jobRerun, rv.Round.ID, jobPayload{Step: "week"}, weekBefore))
+		}
+		_, err := tx.Enqueue(ctx, jobs...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.log.Info("round revealed", slog.Int64("round_id", rv.Round.ID), slog.String("channel_id", rv.Round.ChannelID))
+	return postResult{Channel: rv.Round.ChannelID, TS: ts}, nil
+}
+
+// chartProgress is what the chart job records between its steps, so that a
+// retry after a crash shares the file it uploaded instead of a second one.
+type chartProgress struct {
+	FileID string `json:"file_id"`
+}
+
+// runChart uploads the reveal's chart into its thread with Slack's file flow
+// (an upload URL, the bytes, then completing the upload into the thread).
+// The file's ID is recorded before it is shared; a retry that finds it
+// shared stops there.
+func (b *Bot) runChart(ctx context.Context, j storage.Job) (any, error) {
+	rv, err := report.Load(ctx, b.store, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	if rv.Round.RevealTS == "" {
+		return nil, outbox.Drop("the reveal was not posted")
+	}
+	if rv.Round.ChartFileID != "" {
+		return chartProgress{FileID: rv.Round.ChartFileID}, nil
+	}
+	png, err := chart.PNG(render.ChartInput(rv))
+	if err != nil {
+		return nil, outbox.Drop("drawing the chart failed: " + err.Error())
+	}
+	if j.Attempts > 1 {
+		if id, found, err := b.findChart(ctx, j, rv); err != nil {
+			return nil, err
+		} else if found {
+			return chartProgress{FileID: id}, b.store.SetChartFile(ctx, rv.Round.ID, id)
+		}
+	}
+	name := fmt.Sprintf("alignment-round-%d.png", rv.Round.ID)
+	up, err := b.api.GetUploadURLExternalContext(ctx, slack.GetUploadURLExternalParameters{
+		FileName: name, FileSize: len(png), AltTxt: chartAltText(rv)})
+	if err != nil {
+		return nil, fmt.Errorf("chart: upload url: %w", err)
+	}
+	// Remember the file before sharing it: a retry looks for it.
+	if err := b.rememberChartFile(ctx, j, up.FileID); err != nil {
+		return nil, err
+	}
+	if err := b.api.UploadToURL(ctx, slack.UploadToURLParameters{UploadURL: up.UploadURL, Reader: bytes.NewReader(png), Filename: name}); err != nil {
+		return nil, fmt.Errorf("chart: upload: %w", err)
+	}
+	_, err = b.api.CompleteUploadExternalContext(ctx, slack.CompleteUploadExternalParameters{
+		Files:           []slack.FileSummary{{ID: up.FileID, Title: fmt.Sprintf("Round %d, question by question", rv.Round.ID)}},
+		Channel:         rv.Round.ChannelID,
+		ThreadTimestamp: rv.Round.RevealTS,
+		InitialComment:  "Every question, each respondent's score side by side; shaded questions are structural gaps between the leads.",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chart: share: %w", err)
+	}
+	if err := b.store.SetChartFile(ctx, rv.Round.ID, up.FileID); err != nil {
+		return nil, err
+	}
+	return chartProgress{FileID: up.FileID}, nil
+}
+
+func chartAltText(rv report.Reveal) string {
+	var gaps []string
+	for _, q := range rv.Comparison.Questions {
+		if q.LeadGap >= rv.Instrument.StructuralGap() {
+			gaps = append(gaps, q.Question.ID)
+		}
+	}
+	return render.Clip(fmt.Sprintf("Bar chart of round %d: each respondent's score on every question. Structural gaps: %s.",
+		rv.Round.ID, orNone(gaps)), 1000)
+}
+
+func orNone(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return render.JoinAnd(ids)
+}
+
+// rememberChartFile records, on the job, the file a chart upload created.
+func (b *Bot) rememberChartFile(ctx context.Context, j storage.Job, fileID string) error {
+	_, err := b.store.DB().ExecContext(ctx, `UPDATE jobs SET result = $2 WHERE id = $1`, j.ID, marshal(chartProgress{FileID: fileID}))
+	if err != nil {
+		return fmt.Errorf("remember chart file: %w", err)
+	}
+	return nil
+}
+
+// findChart looks in the reveal's thread for the file an earlier attempt
+// shared.
+func (b *Bot) findChart(ctx context.Context, j storage.Job, rv report.Reveal) (string, bool, error) {
+	var earlier chartProgress
+	unmarshal(string(j.Result), &earlier)
+	if earlier.FileID == "" {
+		return "", false, nil
+	}
+	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+		ChannelID: rv.Round.ChannelID, Timestamp: rv.Round.RevealTS, Limit: 200})
+	if err != nil {
+		return "", false, fmt.Errorf("chart: look for an earlier upload: %w", err)
+	}
+	for _, m := range msgs {
+		if slices.ContainsFunc(m.Files, func(f slack.File) bool { return f.ID == earlier.FileID }) {
+			return earlier.FileID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// runRevealPart posts the Nth part of the reveal's detail in its thread, then
+// enqueues the next, so the parts keep their order.
+func (b *Bot) runRevealPart(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	rv, err := report.Load(ctx, b.store, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	if rv.Round.RevealTS == "" {
+		return nil, outbox.Drop("the reveal was not posted")
+	}
+	parts := render.RenderRevealThread(rv)
+	if p.N < 1 || p.N > len(parts) {
+		return nil, outbox.Drop("no such part")
+	}
+	ch, ts, err := b.postOnce(ctx, j, rv.Round.ChannelID, rv.Round.RevealTS, parts[p.N-1])
+	if err != nil {
+		return nil, err
+	}
+	if p.N < len(parts) {
+		next := newJob(jobRevealPart, rv.Round.ID, jobPayload{N: p.N + 1}, b.clock.Now())
+		next.After = j.Key
+		if _, err := b.store.Enqueue(ctx, next); err != nil {
+			return nil, err
+		}
+	}
+	return postResult{Channel: ch, TS: ts}, nil
+}
+
+// runRevealUpdate re-renders the reveal in place after its gaps changed,
+// unless a newer update is queued.
+func (b *Bot) runRevealUpdate(ctx context.Context, j storage.Job) (any, error) {
+	if newer, err := b.store.NewerPending(ctx, j, fmt.Sprintf("%s:%d:", jobRevealUpdate, roundOf(j))); err != nil || newer {
+		if newer {
+			return nil, outbox.Drop("a newer update is queued")
+		}
+		return nil, err
+	}
+	rv, err := report.Load(ctx, b.store, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	if rv.Round.RevealTS == "" {
+		return nil, outbox.Drop("the reveal was not posted")
+	}
+	msg := render.RenderReveal(rv, b.links())
+	if _, _, _, err := b.api.UpdateMessageContext(ctx, rv.Round.ChannelID, rv.Round.RevealTS, msg.Options()...); err != nil {
+		return nil, fmt.Errorf("update reveal: %w", err)
+	}
+	return nil, nil
+}
+
+// runNote posts a change (an owner named, an action done) in the reveal's
+// thread, where the team follows its gaps.
+func (b *Bot) runNote(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	round, err := b.store.Round(ctx, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	if round.RevealTS == "" {
+		return nil, outbox.Drop("the reveal was not posted")
+	}
+	ch, ts, err := b.postOnce(ctx, j, round.ChannelID, round.RevealTS, render.Note(p.Text))
+	if err != nil {
+		return nil, err
+	}
+	return postResult{Channel: ch, TS: ts}, nil
+}

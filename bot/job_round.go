@@ -1,0 +1,398 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/outbox"
+	"github.com/alignbot/alignbot/scoring"
+	"github.com/alignbot/alignbot/storage"
+)
+
+// The jobs that carry a collecting round to Slack: its announcement and
+// progress, the questionnaires and their updates, reminders, the deadline.
+
+func (b *Bot) roundStatus(ctx context.Context, roundID int64) (render.RoundStatus, error) {
+	round, err := b.store.Round(ctx, roundID)
+	if err != nil {
+		return render.RoundStatus{}, err
+	}
+	in, err := instrumentOf(round)
+	if err != nil {
+		return render.RoundStatus{}, err
+	}
+	respondents, err := b.store.Respondents(ctx, roundID)
+	if err != nil {
+		return render.RoundStatus{}, err
+	}
+	return render.RoundStatus{Instrument: in, Round: round, Respondents: respondents}, nil
+}
+
+func (b *Bot) runAnnounce(ctx context.Context, j storage.Job) (any, error) {
+	status, err := b.roundStatus(ctx, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	r := status.Round
+	if r.AnnouncementTS != "" {
+		return postResult{Channel: r.ChannelID, TS: r.AnnouncementTS}, nil
+	}
+	_, ts, err := b.postOnce(ctx, j, r.ChannelID, "", render.RenderAnnouncement(status))
+	if err != nil {
+		return nil, err
+	}
+	kept, err := b.store.SetAnnouncementTS(ctx, r.ID, ts)
+	if err != nil {
+		return nil, err
+	}
+	return postResult{Channel: r.ChannelID, TS: kept}, nil
+}
+
+// runProgress updates the announcement with the latest progress, unless a
+// newer update is queued: a burst of changes costs one chat.update.
+func (b *Bot) runProgress(ctx context.Context, j storage.Job) (any, error) {
+	if newer, err := b.store.NewerPending(ctx, j, fmt.Sprintf("%s:%d:", jobProgress, roundOf(j))); err != nil || newer {
+		if newer {
+			return nil, outbox.Drop("a newer update is queued")
+		}
+		return nil, err
+	}
+	status, err := b.roundStatus(ctx, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	if status.Round.AnnouncementTS == "" {
+		// The announcement is not posted yet (or was given up): it will
+		// show the latest progress when it is.
+		return nil, outbox.Drop("no announcement to update")
+	}
+	msg := render.RenderAnnouncement(status)
+	if _, _, _, err := b.api.UpdateMessageContext(ctx, status.Round.ChannelID, status.Round.AnnouncementTS, msg.Options()...); err != nil {
+		return nil, fmt.Errorf("update announcement: %w", err)
+	}
+	return nil, nil
+}
+
+// questionnaire reads a respondent's own view of their round, by role.
+func (b *Bot) questionnaire(ctx context.Context, roundID int64, role scoring.Role) (render.Questionnaire, error) {
+	r, err := b.store.Respondent(ctx, roundID, role)
+	if err != nil {
+		return render.Questionnaire{}, err
+	}
+	q, err := b.store.OwnQuestionnaire(ctx, roundID, r.UserID)
+	if err != nil {
+		return render.Questionnaire{}, err
+	}
+	in, err := instrumentOf(q.Round)
+	if err != nil {
+		return render.Questionnaire{}, err
+	}
+	return render.NewQuestionnaire(in, q, b.links()), nil
+}
+
+// runQuestionnaire DMs a respondent their questionnaire. It goes out when the
+// round starts, whatever the hour: the facilitator has just told people to
+// expect it.
+func (b *Bot) runQuestionnaire(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	q, err := b.questionnaire(ctx, roundOf(j), p.Role)
+	if err != nil {
+		return nil, err
+	}
+	r := q.Respondent
+	if r.QuestionnaireTS != "" {
+		return postResult{Channel: r.DMChannelID, TS: r.QuestionnaireTS}, nil
+	}
+	if q.Round.State == storage.Cancelled {
+		return nil, outbox.Drop("round cancelled before the questionnaire went out")
+	}
+	// A user ID as the channel posts in the app's DM with them; Slack's
+	// answer names the DM, so no conversations.open is needed.
+	dm, ts, err := b.postOnce(ctx, j, r.UserID, "", render.RenderQuestionnaire(q))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.store.SetQuestionnaire(ctx, q.Round.ID, p.Role, dm, ts); err != nil {
+		return nil, err
+	}
+	return postResult{Channel: dm, TS: ts}, nil
+}
+
+// runCard re-renders a respondent's questionnaire from the database: after
+// the reveal, a cancel, a decline, or a click whose reply Slack refused.
+func (b *Bot) runCard(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	q, err := b.questionnaire(ctx, roundOf(j), p.Role)
+	if err != nil {
+		return nil, err
+	}
+	r := q.Respondent
+	if r.QuestionnaireTS == "" {
+		return nil, outbox.Drop("questionnaire never posted")
+	}
+	msg := render.RenderQuestionnaire(q)
+	if _, _, _, err := b.api.UpdateMessageContext(ctx, r.DMChannelID, r.QuestionnaireTS, msg.Options()...); err != nil {
+		return nil, fmt.Errorf("update questionnaire: %w", err)
+	}
+	if r.NudgeTS != "" && (r.Submitted() || r.Declined() || q.Round.State != storage.Collecting) {
+		// The reminder has served: it no longer invites anyone to act.
+		stub := render.RenderNudgeDone(q.Round, r.Submitted())
+		if _, _, _, err := b.api.UpdateMessageContext(ctx, r.NudgeChannelID, r.NudgeTS, stub.Options()...); err != nil && !permanent(err) {
+			return nil, fmt.Errorf("retire reminder: %w", err)
+		}
+	}
+	return nil, nil
+}
+
+// Ways an outdated message is replaced.
+const (
+	stubQuestionnaireMoved = "questionnaire_moved"
+	stubNudge              = "nudge"
+	stubOwnerRetired       = "owner_retired"
+	stubReassigned         = "owner_reassigned"
+)
+
+// runRetire replaces an outdated message with a one-line note, so only the
+// latest copy has live buttons.
+func (b *Bot) runRetire(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	round, err := b.store.Round(ctx, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	var msg render.Message
+	switch p.Stub {
+	case stubQuestionnaireMoved:
+		msg = render.RenderQuestionnaireMoved(round)
+	case stubNudge:
+		msg = render.RenderNudgeDone(round, false)
+	case stubOwnerRetired, stubReassigned:
+		in, err := instrumentOf(round)
+		if err != nil {
+			return nil, err
+		}
+		q, _ := in.Question(p.Question)
+		msg = render.RenderOwnerDMRetired(q, round)
+		if p.Stub == stubReassigned {
+			msg = render.RenderOwnerReassigned(q, round, p.UserID)
+		}
+	default:
+		return nil, outbox.Drop("unknown stub " + p.Stub)
+	}
+	if _, _, _, err := b.api.UpdateMessageContext(ctx, p.Channel, p.TS, msg.Options()...); err != nil {
+		if permanent(err) {
+			return nil, outbox.Drop("the message is gone: " + slackErrorCode(err))
+		}
+		return nil, fmt.Errorf("retire message: %w", err)
+	}
+	return nil, nil
+}
+
+// runDeadline reveals the round on the leads' answers when both are in;
+// otherwise it tells the channel who is outstanding, and the missing leads,
+// once, that the team is waiting.
+func (b *Bot) runDeadline(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	round, err := b.store.Round(ctx, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	if round.State != storage.Collecting || fmt.Sprint(round.DeadlineAt.Unix()) != p.Step {
+		return nil, outbox.Drop("round over or deadline moved")
+	}
+	in, err := instrumentOf(round)
+	if err != nil {
+		return nil, err
+	}
+	now := b.clock.Now()
+	var revealed bool
+	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
+		locked, err := tx.LockRound(ctx, round.ID)
+		if err != nil {
+			return err
+		}
+		if revealed, err = b.claimReveal(ctx, tx, locked, in, true, now); err != nil || revealed {
+			return err
+		}
+		respondents, err := tx.Respondents(ctx, round.ID)
+		if err != nil {
+			return err
+		}
+		var jobs []storage.NewJob
+		for _, r := range respondents {
+			if r.Role.IsLead() && r.Pending() {
+				jobs = append(jobs, newJob(jobNudge, round.ID, jobPayload{Role: r.Role, Step: "final-" + p.Step}, now))
+			}
+		}
+		_, err = tx.Enqueue(ctx, jobs...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if revealed {
+		b.log.Info("deadline reached with both leads in: revealing", slog.Int64("round_id", round.ID))
+		return nil, nil
+	}
+	status, err := b.roundStatus(ctx, round.ID)
+	if err != nil {
+		return nil, err
+	}
+	ch, ts, err := b.postOnce(ctx, j, round.ChannelID, "", render.RenderDeadlineMissingLead(status))
+	if err != nil {
+		return nil, err
+	}
+	return postResult{Channel: ch, TS: ts}, nil
+}
+
+// runNudge reminds a respondent, privately, with a button that opens their
+// questionnaire where they left off; the previous reminder is retired. It
+// never nudges about more than a few rounds at once, stops at the deadline
+// (one final notice after it), and waits for the person's working hours.
+func (b *Bot) runNudge(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	q, err := b.questionnaire(ctx, roundOf(j), p.Role)
+	if err != nil {
+		return nil, err
+	}
+	round, r := q.Round, q.Respondent
+	now := b.clock.Now()
+	final := len(p.Step) > 6 && p.Step[:6] == "final-"
+	switch {
+	case !r.Pending() || round.State != storage.Collecting:
+		return nil, outbox.Drop("respondent submitted or declined, or round over")
+	case !final && !now.Before(round.DeadlineAt):
+		return nil, outbox.Drop("past the deadline: the final notice goes instead")
+	}
+	pending, err := b.store.PendingRounds(ctx, round.WorkspaceID, r.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if i := indexOf(pending, round.ID); i >= maxNudgedRounds {
+		// Too many rounds wait for this person: remind about the oldest
+		// first, this one later.
+		return nil, outbox.Defer(now.Add(b.cfg.NudgeAfter))
+	}
+	if err := b.inWorkingHours(ctx, r.UserID); err != nil {
+		return nil, err
+	}
+	kind := render.NudgeWaiting
+	if final {
+		kind = render.NudgeFinal
+	}
+	target := r.DMChannelID
+	if target == "" {
+		target = r.UserID
+	}
+	dm, ts, err := b.postOnce(ctx, j, target, "", render.RenderRespondentNudge(q, kind, now))
+	if err != nil {
+		return nil, err
+	}
+	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
+		previous, err := tx.SetNudge(ctx, round.ID, p.Role, dm, ts)
+		if err != nil {
+			return err
+		}
+		var jobs []storage.NewJob
+		if previous != "" && previous != ts {
+			jobs = append(jobs, newJob(jobRetire, round.ID, jobPayload{Role: p.Role, Channel: dm, TS: previous, Stub: stubNudge, Step: changeKey()}, now))
+		}
+		// On schedule, but never two in a row after one was held back, and
+		// none after the deadline.
+		if !final {
+			next := round.CreatedAt.Add(time.Duration(p.N+1) * b.cfg.NudgeAfter)
+			if soonest := now.Add(b.cfg.NudgeAfter / 2); next.Before(soonest) {
+				next = soonest
+			}
+			if next.Before(round.DeadlineAt) {
+				jobs = append(jobs, newJob(jobNudge, round.ID, jobPayload{Role: p.Role, N: p.N + 1}, next))
+			}
+		}
+		_, err = tx.Enqueue(ctx, jobs...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return postResult{Channel: dm, TS: ts}, nil
+}
+
+func indexOf(ids []int64, id int64) int {
+	for i, v := range ids {
+		if v == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// runDeclined tells the facilitator, by DM, that a respondent declined.
+func (b *Bot) runDeclined(ctx context.Context, j storage.Job) (any, error) {
+	p, err := payload(j)
+	if err != nil {
+		return nil, err
+	}
+	status, err := b.roundStatus(ctx, roundOf(j))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range status.Respondents {
+		if r.Role != p.Role {
+			continue
+		}
+		ch, ts, err := b.postOnce(ctx, j, status.Round.FacilitatorID, "", render.RenderDeclined(status.Instrument, status.Round, r))
+		if err != nil {
+			return nil, err
+		}
+		return postResult{Channel: ch, TS: ts}, nil
+	}
+	return nil, outbox.Drop("no such respondent")
+}
+
+// describeRespondent says what a job meant for a respondent delivers.
+func (b *Bot) describeRespondent(what string) func(context.Context, storage.Job) string {
+	return func(ctx context.Context, j storage.Job) string {
+		p, _ := payload(j)
+		status, err := b.roundStatus(ctx, roundOf(j))
+		if err != nil {
+			return what + " a respondent"
+		}
+		for _, r := range status.Respondents {
+			if r.Role == p.Role {
+				return fmt.Sprintf("%s %s (%s)", what, render.Mention(r.UserID), status.Instrument.RoleLabel(r.Role))
+			}
+		}
+		return what + " a respondent"
+	}
+}
+
+// describeInChannel says what a job meant for the round's channel delivers.
+func (b *Bot) describeInChannel(ctx context.Context, j storage.Job, what string) string {
+	round, err := b.store.Round(ctx, roundOf(j))
+	if err != nil {
+		return what
+	}
+	return fmt.Sprintf("%s in %s", what, render.ChannelRef(round.ChannelID))
+}
+
+// errNoRound is a job whose round is gone.
+var errNoRound = errors.New("the job's round does not exist")

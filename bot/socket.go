@@ -1,0 +1,168 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// serveEvents reads Socket Mode events until ctx is done. It acks each
+// envelope first and handles it after, so a slow flow never holds up the
+// next envelope or Slack's 3-second limit; view submissions are the
+// exception, their validation errors travel in the ack. A person's clicks
+// are handled one after another, in the order they arrived, so a Submit
+// pressed right after the last answer sees that answer.
+func (b *Bot) serveEvents(ctx context.Context, socket *socketmode.Client) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case evt, ok := <-socket.Events:
+			if !ok {
+				return
+			}
+			b.route(ctx, socket, evt)
+		}
+	}
+}
+
+func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnected:
+		b.log.Info("socket mode connected")
+	case socketmode.EventTypeConnectionError:
+		b.log.Warn("socket mode connection error", slog.Any("error", evt.Data))
+	case socketmode.EventTypeInvalidAuth:
+		b.log.Error("slack refused SLACK_APP_TOKEN")
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok || evt.Request == nil {
+			return
+		}
+		b.ack(socket, evt.Request, nil)
+		b.handle(ctx, cmd.UserID, func(ctx context.Context) { b.handleCommand(ctx, evt.Request.EnvelopeID, cmd) })
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok || evt.Request == nil {
+			return
+		}
+		if cb.Type == slack.InteractionTypeViewSubmission {
+			// The answer to a form goes in the ack, within Slack's 3
+			// seconds; it still waits for the person's earlier clicks.
+			b.handle(ctx, cb.User.ID, func(ctx context.Context) {
+				ctx, cancel := context.WithTimeout(ctx, 2500*time.Millisecond)
+				defer cancel()
+				b.ack(socket, evt.Request, b.handleViewSubmission(ctx, evt.Request.EnvelopeID, cb))
+			})
+			return
+		}
+		b.ack(socket, evt.Request, nil)
+		if cb.Type == slack.InteractionTypeBlockActions {
+			b.handle(ctx, cb.User.ID, func(ctx context.Context) { b.handleBlockActions(ctx, evt.Request.EnvelopeID, cb) })
+		}
+	case socketmode.EventTypeEventsAPI:
+		if evt.Request == nil {
+			return
+		}
+		b.ack(socket, evt.Request, nil)
+		outer, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok {
+			return
+		}
+		user := ""
+		switch inner := outer.InnerEvent.Data.(type) {
+		case *slackevents.AppHomeOpenedEvent:
+			user = inner.User
+		case *slackevents.MessageEvent:
+			user = inner.User
+		}
+		b.handle(ctx, user, func(ctx context.Context) { b.handleEvent(ctx, evt.Request.EnvelopeID, outer) })
+	}
+}
+
+func (b *Bot) ack(socket *socketmode.Client, req *socketmode.Request, payload any) {
+	var err error
+	if payload == nil {
+		err = socket.Ack(*req)
+	} else {
+		err = socket.Ack(*req, payload)
+	}
+	if err != nil {
+		b.log.Warn("ack failed", slog.String("envelope_id", req.EnvelopeID), slog.Any("error", err))
+	}
+}
+
+// handle queues fn behind the person's earlier envelopes and runs it with a
+// context that survives shutdown long enough to finish the flow.
+func (b *Bot) handle(ctx context.Context, userID string, fn func(ctx context.Context)) {
+	b.handlers.Add(1)
+	b.clicks.run(userID, func() {
+		defer b.handlers.Done()
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				b.log.Error("handler panicked", slog.Any("panic", p))
+			}
+		}()
+		fn(hctx)
+	})
+}
+
+// lanes runs work in order per key (a person), different keys side by side,
+// with at most limit pieces of work running at once. A lane's goroutine ends
+// when its queue is empty, so idle people cost nothing.
+type lanes struct {
+	slots chan struct{}
+	mu    sync.Mutex
+	queue map[string][]func()
+}
+
+func newLanes(limit int) *lanes {
+	if limit <= 0 {
+		limit = 64
+	}
+	return &lanes{slots: make(chan struct{}, limit), queue: map[string][]func(){}}
+}
+
+// run queues fn behind key's earlier work.
+func (l *lanes) run(key string, fn func()) {
+	l.mu.Lock()
+	pending, busy := l.queue[key]
+	l.queue[key] = append(pending, fn)
+	l.mu.Unlock()
+	if busy {
+		return
+	}
+	go l.drain(key)
+}
+
+func (l *lanes) drain(key string) {
+	for {
+		l.mu.Lock()
+		pending := l.queue[key]
+		if len(pending) == 0 {
+			delete(l.queue, key)
+			l.mu.Unlock()
+			return
+		}
+		fn := pending[0]
+		l.queue[key] = pending[1:]
+		l.mu.Unlock()
+		l.slots <- struct{}{}
+		fn()
+		<-l.slots
+	}
+}
+
+// waiting returns how much work is queued or running for key.
+func (l *lanes) waiting(key string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.queue[key])
+}
