@@ -56,7 +56,27 @@ func (b *Bot) clickScore(ctx context.Context, envelopeID string, cb slack.Intera
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return
 	}
-	b.showQuestionnaire(ctx, cb, q, "", predicting, log)
+	// After an answer, the first question still unanswered opens. Guesses
+	// go in order, skipped ones included, and end after the last question.
+	open := ""
+	if predicting {
+		open = nextQuestion(q, slot.Question)
+		predicting = open != ""
+	}
+	b.showQuestionnaire(ctx, cb, q, open, predicting, log)
+}
+
+// nextQuestion is the question after id in the round's instrument, "" after
+// the last.
+func nextQuestion(q storage.Questionnaire, id string) string {
+	in, err := instrumentOf(q.Round)
+	if err != nil {
+		return ""
+	}
+	if i := in.QuestionIndex(id); i >= 0 && i+1 < len(in.Questions) {
+		return in.Questions[i+1].ID
+	}
+	return ""
 }
 
 // showQuestionnaire rewrites the clicked message with the respondent's

@@ -147,12 +147,12 @@ func (b *Bot) handleBlockActions(ctx context.Context, envelopeID string, cb slac
 	for _, a := range cb.ActionCallback.BlockActions {
 		id := a.ActionID
 		switch {
+		case id == render.ActionChange, id == render.ActionPredictStart, id == render.ActionPredictDone:
+			b.clickOpen(ctx, cb, a, log)
 		case hasPrefix(id, render.ActionAnswer+"_"):
 			b.clickScore(ctx, envelopeID, cb, a, false, log)
 		case hasPrefix(id, render.ActionPredict+"_"):
 			b.clickScore(ctx, envelopeID, cb, a, true, log)
-		case id == render.ActionChange, id == render.ActionPredictStart, id == render.ActionPredictDone:
-			b.clickOpen(ctx, cb, a, log)
 		case id == render.ActionContinue:
 			b.clickContinue(ctx, cb, a, log)
 		case id == render.ActionSubmit:

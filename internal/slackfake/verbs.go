@@ -367,7 +367,9 @@ func (s *Server) SendInteraction(cb slack.InteractionCallback) (string, error) {
 // users_select; a channel ID for conversations_select or channels_select;
 // an option's value (or text) for static_select and radio_buttons; a date
 // "2006-01-02" for datepicker, a time "15:04" for timepicker. Multi-selects
-// and checkboxes take values separated by commas. Like Slack's client, it
+// and checkboxes take values separated by commas. An input not in values
+// keeps its initial value (initial_value, initial_user, initial_option…), as
+// Slack's client submits what the form shows. Like Slack's client, it
 // refuses to submit while a required input is empty.
 func (s *Server) SubmitView(ctx context.Context, userID, viewID string, values map[string]map[string]string) (*slack.ViewSubmissionResponse, error) {
 	cb, err := s.buildSubmission(userID, viewID, values)
@@ -435,6 +437,11 @@ func submissionState(raw json.RawMessage, values map[string]map[string]string) (
 			}
 			available = append(available, blockID+"/"+actionID)
 			value, given := values[blockID][actionID]
+			if !given {
+				// Slack's client submits what the form shows: an input
+				// left alone keeps its initial value.
+				value, given = initialValue(el)
+			}
 			if isInput && !optional && strings.TrimSpace(value) == "" {
 				return nil, fmt.Errorf("required input %s/%s (%q) is empty", blockID, actionID, textOf(b["label"]))
 			}
@@ -468,6 +475,26 @@ func submissionState(raw json.RawMessage, values map[string]map[string]string) (
 }
 
 // elementState is the state of an input element holding value.
+// initialValue returns what an input element shows before anyone touches it.
+func initialValue(el map[string]any) (string, bool) {
+	var v string
+	switch str(el, "type") {
+	case "plain_text_input", "email_text_input", "url_text_input", "number_input":
+		v = str(el, "initial_value")
+	case "users_select":
+		v = str(el, "initial_user")
+	case "conversations_select":
+		v = str(el, "initial_conversation")
+	case "channels_select":
+		v = str(el, "initial_channel")
+	case "static_select", "radio_buttons":
+		if opt, ok := el["initial_option"].(map[string]any); ok {
+			v = str(opt, "value")
+		}
+	}
+	return v, v != ""
+}
+
 func elementState(el map[string]any, value string, given bool) (slack.BlockAction, error) {
 	typ := str(el, "type")
 	a := slack.BlockAction{Type: slack.ActionType(typ)}
