@@ -138,7 +138,14 @@ func (b *Bot) clickOpen(ctx context.Context, cb slack.InteractionCallback, a *sl
 		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
 		return
 	}
-	b.showQuestionnaire(ctx, cb, q, slot.Question, predicting, log)
+	open := slot.Question
+	if predicting && open == "" {
+		// The guessing pass goes through the questions from the first.
+		if in, err := instrumentOf(q.Round); err == nil {
+			open = in.Questions[0].ID
+		}
+	}
+	b.showQuestionnaire(ctx, cb, q, open, predicting, log)
 }
 
 // refusalOf says why a questionnaire no longer takes clicks.

@@ -69,16 +69,22 @@ func (b *Bot) checkStart(ctx context.Context, starter, channelID string, typedIn
 			errs["channel"] = err.Error()
 		}
 	}
-	seen := map[string]scoring.Role{}
-	for role, u := range people {
+	for role := range people {
 		if !in.HasRole(role) {
 			errs[string(role)] = fmt.Sprintf("The %s has no %s; its roles are %s.", in.Name, strings.ToLower(string(role)), roleList(in))
 		}
-		if other, dup := seen[u]; dup {
-			errs[string(role)] = fmt.Sprintf("%s is already the %s. Each role needs a different person.", render.Mention(u), strings.ToLower(in.RoleLabel(other)))
+	}
+	seen := map[string]scoring.Role{}
+	for _, spec := range in.Roles {
+		u, ok := people[spec.Role]
+		if !ok {
 			continue
 		}
-		seen[u] = role
+		if other, dup := seen[u]; dup {
+			errs[string(spec.Role)] = fmt.Sprintf("%s is already the %s. Each role needs a different person.", render.Mention(u), strings.ToLower(in.RoleLabel(other)))
+			continue
+		}
+		seen[u] = spec.Role
 	}
 	for _, spec := range in.Roles {
 		u, ok := people[spec.Role]

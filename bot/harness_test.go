@@ -41,7 +41,7 @@ const (
 	revenue = "CREVENUE"
 	quiet   = "CQUIET01" // the bot is not a member
 	secret  = "CSECRET1" // private, the bot is not a member
-	hidden  = "CHIDDEN1" // private, the bot is a member, the facilitator is not
+	hidden  = "CHIDDEN1" // private, the bot, the marketing lead and the observer are members
 )
 
 // fakeClock is the bot's time in tests: it only moves when told to.
@@ -133,7 +133,7 @@ func newHarnessWith(t *testing.T, fakeOpts []slackfake.Option, opts ...harnessOp
 	h.slack.AddChannel(slackfake.Channel{ID: revenue, Name: "revenue", Members: everyone, BotMember: true})
 	h.slack.AddChannel(slackfake.Channel{ID: quiet, Name: "quiet", Members: everyone})
 	h.slack.AddChannel(slackfake.Channel{ID: secret, Name: "secret", Private: true, Members: everyone})
-	h.slack.AddChannel(slackfake.Channel{ID: hidden, Name: "hidden", Private: true, Members: []string{mkt, sales}, BotMember: true})
+	h.slack.AddChannel(slackfake.Channel{ID: hidden, Name: "hidden", Private: true, Members: []string{mkt, obs}, BotMember: true})
 
 	wh, _ := config.ParseWorkingHours("")
 	h.cfg = config.Config{
@@ -450,7 +450,11 @@ func (h *harness) answerAll(user string, scores []int) {
 func (h *harness) predictAll(user string, guesses map[string]int) {
 	h.t.Helper()
 	msg := h.questionnaire(user)
-	h.click(user, msg, "", "Guess the")
+	start := "Guess the"
+	if strings.Contains(h.current(msg).VisibleText(), "Change your guesses") {
+		start = "Change your guesses"
+	}
+	h.click(user, msg, "", start)
 	in := scoring.AlignmentMaturity
 	for i, q := range in.Questions {
 		h.waitFor(user+"'s guess on "+q.ID+" to open", func() bool { return predictCard(h.current(msg), q.ID) })
@@ -466,7 +470,15 @@ func (h *harness) predictAll(user string, guesses map[string]int) {
 	}
 	h.waitFor(user+"'s guesses to be shown", func() bool {
 		text := sectionTexts(h.current(msg))
-		return !strings.Contains(text, "What do you expect") && strings.Count(text, "you expect") == len(guesses)
+		if strings.Contains(text, "What do you expect") {
+			return false
+		}
+		for q, score := range guesses {
+			if !regexp.MustCompile(fmt.Sprintf(`\*%s · [^\n]* · you expect [A-Za-z]+: \*%d\*`, q, score)).MatchString(text) {
+				return false
+			}
+		}
+		return true
 	})
 }
 

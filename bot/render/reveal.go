@@ -129,7 +129,11 @@ func headlineText(rv report.Reveal) string {
 	} else if c.ManyGaps {
 		team += " " + in.ManyGaps.Warns
 	}
-	return strings.Join(append(lines, team), "\n")
+	lines = append(lines, team)
+	for _, caution := range in.Cautions {
+		lines = append(lines, "_"+caution+"_")
+	}
+	return strings.Join(lines, "\n")
 }
 
 func gapsText(rv report.Reveal) string {

@@ -109,37 +109,50 @@ func LoadBrief(ctx context.Context, store *storage.Storage, roundID int64) (Reve
 	if err != nil {
 		return Reveal{}, err
 	}
-	rv := Reveal{Instrument: in, Round: round}
-	if rv.Respondents, err = store.Respondents(ctx, roundID); err != nil {
+	var f Facts
+	if f.Respondents, err = store.Respondents(ctx, roundID); err != nil {
 		return Reveal{}, err
 	}
-	submitted, err := store.SubmittedAnswers(ctx, roundID)
-	if err != nil {
+	if f.Submitted, err = store.SubmittedAnswers(ctx, roundID); err != nil {
 		return Reveal{}, err
 	}
-	rv.Predictions = submitted.Predictions
+	if f.Actions, err = store.Actions(ctx, roundID); err != nil {
+		return Reveal{}, err
+	}
+	if f.Addressed, err = store.Addressed(ctx, roundID); err != nil {
+		return Reveal{}, err
+	}
+	return Assemble(in, round, f)
+}
+
+// Facts are what a reveal is assembled from, as storage keeps them.
+type Facts struct {
+	Respondents []storage.Respondent
+	Submitted   storage.Submitted
+	Actions     []storage.Action
+	Addressed   []storage.AddressedMark
+}
+
+// Assemble builds a round's reveal from its facts: the comparison, the gaps
+// to own and who owns them. It reads nothing, so a reveal can be rendered
+// from facts made up in a test.
+func Assemble(in *scoring.Instrument, round storage.Round, f Facts) (Reveal, error) {
+	rv := Reveal{Instrument: in, Round: round, Respondents: f.Respondents, Predictions: f.Submitted.Predictions}
 	var responses []scoring.Response
 	for _, p := range rv.Respondents {
 		if !p.Submitted() {
 			rv.Missing = append(rv.Missing, p)
 			continue
 		}
-		responses = append(responses, scoring.Response{Role: p.Role, Answers: submitted.Answers[p.Role], Predictions: submitted.Predictions[p.Role]})
+		responses = append(responses, scoring.Response{Role: p.Role, Answers: f.Submitted.Answers[p.Role], Predictions: f.Submitted.Predictions[p.Role]})
 	}
+	var err error
 	if rv.Comparison, err = scoring.Compare(in, responses); err != nil {
-		return Reveal{}, fmt.Errorf("reveal round %d: %w", roundID, err)
+		return Reveal{}, fmt.Errorf("reveal round %d: %w", round.ID, err)
 	}
-	actions, err := store.Actions(ctx, roundID)
-	if err != nil {
-		return Reveal{}, err
-	}
-	rv.Actions = inQuestionOrder(in, actions, func(a storage.Action) string { return a.QuestionID })
-	marks, err := store.Addressed(ctx, roundID)
-	if err != nil {
-		return Reveal{}, err
-	}
+	rv.Actions = inQuestionOrder(in, f.Actions, func(a storage.Action) string { return a.QuestionID })
 	skip := map[string]bool{}
-	for _, m := range inQuestionOrder(in, marks, func(m storage.AddressedMark) string { return m.QuestionID }) {
+	for _, m := range inQuestionOrder(in, f.Addressed, func(m storage.AddressedMark) string { return m.QuestionID }) {
 		q, ok := in.Question(m.QuestionID)
 		if !ok {
 			continue
