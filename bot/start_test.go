@@ -213,4 +213,3 @@ func TestCancel(t *testing.T) {
 	// The channel can start again.
 	h.startRound(mkt, sales)
 }
-
