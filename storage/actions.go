@@ -115,13 +115,15 @@ func (s *Storage) LockAction(ctx context.Context, roundID int64, questionID stri
 }
 
 // SetActionDM records the owner's live message about an action and returns
-// the one it replaces ("" for none), for the caller to retire.
+// the one it replaces ("" for none), for the caller to retire. Like
+// SetQuestionnaire, it locks the row before reading the old value.
 func (s *Storage) SetActionDM(ctx context.Context, roundID int64, questionID, ownerID, channelID, ts string) (previousTS string, err error) {
 	err = s.q.GetContext(ctx, &previousTS, `
+		WITH old AS (
+			SELECT dm_ts FROM actions WHERE round_id = $1 AND question_id = $2 AND owner_user_id = $3 FOR NO KEY UPDATE
+		)
 		UPDATE actions a SET dm_channel_id = $4, dm_ts = $5
-		FROM actions old
-		WHERE a.round_id = $1 AND a.question_id = $2 AND a.owner_user_id = $3
-		  AND old.round_id = a.round_id AND old.question_id = a.question_id
+		FROM old WHERE a.round_id = $1 AND a.question_id = $2
 		RETURNING COALESCE(old.dm_ts, '')`, roundID, questionID, ownerID, channelID, ts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
@@ -229,7 +231,8 @@ func (s *Storage) Addressed(ctx context.Context, roundID int64) ([]AddressedMark
 }
 
 // SnapshotAddressed records, for a round being revealed, the questions that
-// earlier rounds of its team still have open actions on. Call it in the
+// earlier rounds of its team and instrument still have open actions on (a
+// question ID means something else in another instrument). Call it in the
 // transaction that claims the reveal: from then on the round's top gaps move
 // only when someone marks a gap.
 func (s *Storage) SnapshotAddressed(ctx context.Context, roundID int64, now time.Time) error {
@@ -238,7 +241,7 @@ func (s *Storage) SnapshotAddressed(ctx context.Context, roundID int64, now time
 		SELECT DISTINCT ON (a.question_id) $1, a.question_id, a.round_id, $2
 		FROM actions a
 		JOIN rounds earlier ON earlier.id = a.round_id
-		JOIN rounds this ON this.team_id = earlier.team_id AND this.id = $1
+		JOIN rounds this ON this.team_id = earlier.team_id AND this.instrument = earlier.instrument AND this.id = $1
 		WHERE a.status <> 'done' AND earlier.id < $1
 		ORDER BY a.question_id, a.round_id DESC
 		ON CONFLICT DO NOTHING`, roundID, now)

@@ -110,11 +110,11 @@ func (s *Storage) notifyJobs(ctx context.Context) error {
 }
 
 // claimJobsQuery leases due jobs whose awaited job, if any, is no longer
-// pending: $1 now, $2 worker, $3 lease end, $4 limit.
+// pending, of kinds not in $5: $1 now, $2 worker, $3 lease end, $4 limit.
 const claimJobsQuery = `
 	WITH due AS (
 		SELECT j.id AS due_id FROM jobs j
-		WHERE j.state = 'pending' AND j.run_at <= $1
+		WHERE j.state = 'pending' AND j.run_at <= $1 AND NOT (j.kind = ANY($5))
 		  AND (j.after IS NULL OR NOT EXISTS (
 			SELECT 1 FROM jobs w WHERE w.key = j.after AND w.state = 'pending'))
 		ORDER BY j.run_at, j.id
@@ -130,8 +130,18 @@ const claimJobsQuery = `
 // by a concurrent claim are skipped, not waited for, so no job is claimed
 // twice; a job whose lease ends without completion is due again.
 func (s *Storage) ClaimJobs(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]Job, error) {
+	return s.ClaimJobsExcept(ctx, worker, now, lease, limit, nil)
+}
+
+// ClaimJobsExcept is ClaimJobs leaving jobs of the given kinds alone: a
+// runner already running as many of a kind as it allows does not claim
+// more, so jobs that mostly wait for a slow budget never fill every slot.
+func (s *Storage) ClaimJobsExcept(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int, except []string) ([]Job, error) {
 	var jobs []Job
-	if err := s.q.SelectContext(ctx, &jobs, claimJobsQuery, now, worker, now.Add(lease), limit); err != nil {
+	if except == nil {
+		except = []string{}
+	}
+	if err := s.q.SelectContext(ctx, &jobs, claimJobsQuery, now, worker, now.Add(lease), limit, pq.Array(except)); err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
 	sort.Slice(jobs, func(i, k int) bool { return jobs[i].ID < jobs[k].ID })
@@ -146,7 +156,7 @@ func (s *Storage) ExplainClaim(ctx context.Context, now time.Time, limit int) ([
 	errRollback := errors.New("rollback")
 	err := s.Transact(ctx, func(tx *Storage) error {
 		if err := tx.q.SelectContext(ctx, &plan, `EXPLAIN (ANALYZE, BUFFERS) `+claimJobsQuery,
-			now, "explain", now.Add(time.Minute), limit); err != nil {
+			now, "explain", now.Add(time.Minute), limit, pq.Array([]string{})); err != nil {
 			return err
 		}
 		return errRollback

@@ -93,12 +93,16 @@ func (s *Storage) RespondentByUser(ctx context.Context, roundID int64, userID st
 
 // SetQuestionnaire records where a respondent's questionnaire now lives and
 // returns where it lived before ("" when it is the first), so the caller can
-// retire the old message.
+// retire the old message. The row is locked before the old value is read:
+// a self-join would read the version from before a concurrent setter's, and
+// that setter's message would never be retired.
 func (s *Storage) SetQuestionnaire(ctx context.Context, roundID int64, role scoring.Role, dmChannelID, ts string) (previousTS string, err error) {
 	err = s.q.GetContext(ctx, &previousTS, `
+		WITH old AS (
+			SELECT questionnaire_ts FROM respondents WHERE round_id = $1 AND role = $2 FOR NO KEY UPDATE
+		)
 		UPDATE respondents p SET dm_channel_id = $3, questionnaire_ts = $4
-		FROM respondents old
-		WHERE p.round_id = $1 AND p.role = $2 AND old.round_id = p.round_id AND old.role = p.role
+		FROM old WHERE p.round_id = $1 AND p.role = $2
 		RETURNING COALESCE(old.questionnaire_ts, '')`, roundID, role, dmChannelID, ts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
@@ -116,9 +120,11 @@ func (s *Storage) SetQuestionnaire(ctx context.Context, roundID int64, role scor
 // replaces ("" for none).
 func (s *Storage) SetNudge(ctx context.Context, roundID int64, role scoring.Role, channelID, ts string) (previousTS string, err error) {
 	err = s.q.GetContext(ctx, &previousTS, `
+		WITH old AS (
+			SELECT nudge_ts FROM respondents WHERE round_id = $1 AND role = $2 FOR NO KEY UPDATE
+		)
 		UPDATE respondents p SET nudge_channel_id = $3, nudge_ts = $4
-		FROM respondents old
-		WHERE p.round_id = $1 AND p.role = $2 AND old.round_id = p.round_id AND old.role = p.role
+		FROM old WHERE p.round_id = $1 AND p.role = $2
 		RETURNING COALESCE(old.nudge_ts, '')`, roundID, role, channelID, ts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound

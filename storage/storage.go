@@ -19,6 +19,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -61,6 +63,29 @@ type Storage struct {
 	tx bool
 	// dsn, when opened with Open, is kept for Listen's own connection.
 	dsn string
+	// transactions counts the transactions Transact committed, for
+	// benchmarks; shared by the copies Transact hands to fn.
+	transactions *atomic.Int64
+	// statements are prepared statements of the hot paths, by query, so
+	// that PostgreSQL plans them once: a click's statement is large.
+	statements *sync.Map
+}
+
+// prepared returns query prepared on the pool, preparing it once. It is for
+// statements run outside transactions.
+func (s *Storage) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if st, ok := s.statements.Load(query); ok {
+		return st.(*sqlx.Stmt), nil
+	}
+	st, err := s.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := s.statements.LoadOrStore(query, st); loaded {
+		st.Close()
+		return old.(*sqlx.Stmt), nil
+	}
+	return st, nil
 }
 
 // querier is what both *sqlx.DB and *sqlx.Tx offer.
@@ -86,7 +111,7 @@ func Open(ctx context.Context, dsn string) (*Storage, error) {
 	}
 	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
+	db.SetMaxIdleConns(20)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -98,7 +123,13 @@ func Open(ctx context.Context, dsn string) (*Storage, error) {
 }
 
 // New wraps an open pool.
-func New(db *sqlx.DB) *Storage { return &Storage{db: db, q: db} }
+func New(db *sqlx.DB) *Storage {
+	return &Storage{db: db, q: db, transactions: new(atomic.Int64), statements: new(sync.Map)}
+}
+
+// Transactions returns how many transactions Transact has committed through
+// this Storage.
+func (s *Storage) Transactions() int64 { return s.transactions.Load() }
 
 // DB returns the underlying pool, for health checks and tests.
 func (s *Storage) DB() *sqlx.DB { return s.db }

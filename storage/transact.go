@@ -54,11 +54,12 @@ func (s *Storage) transactOnce(ctx context.Context, fn func(*Storage) error) (er
 			tx.Rollback()
 		}
 	}()
-	if err := fn(&Storage{db: s.db, q: tx, tx: true}); err != nil {
+	if err := fn(&Storage{db: s.db, q: tx, tx: true, transactions: s.transactions, statements: s.statements}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("transact: commit: %w", err)
 	}
+	s.transactions.Add(1)
 	return nil
 }

@@ -36,6 +36,11 @@ type Kind struct {
 	// Describe says in a few words what the job delivers, for the person
 	// told when it is parked: "the questionnaire to <@U1>".
 	Describe func(ctx context.Context, j storage.Job) string
+	// MaxRunning caps how many jobs of the kind a runner runs at once; 0
+	// is no cap. Kinds that mostly wait for a slow budget (Slack's
+	// chat.update allows under one call a second) get a small cap, so they
+	// never hold every slot while other kinds could go ahead.
+	MaxRunning int
 }
 
 // Class is how a failed job is handled.
@@ -62,7 +67,7 @@ type Options struct {
 	// Poll is how often the runner looks for due jobs when nothing woke
 	// it; default 1s.
 	Poll time.Duration
-	// Concurrency is how many jobs run at once; default 8.
+	// Concurrency is how many jobs run at once; default 16.
 	Concurrency int
 	// MaxAttempts before a failing job is parked; default 10.
 	MaxAttempts int
@@ -86,6 +91,7 @@ type Runner struct {
 
 	mu      sync.Mutex
 	running map[int64]string // job id → lease token
+	byKind  map[string]int   // running jobs by kind
 	counts  map[storage.JobState]int
 }
 
@@ -101,7 +107,7 @@ func New(opts Options) *Runner {
 		opts.Poll = time.Second
 	}
 	if opts.Concurrency == 0 {
-		opts.Concurrency = 8
+		opts.Concurrency = 16
 	}
 	if opts.MaxAttempts == 0 {
 		opts.MaxAttempts = 10
@@ -116,7 +122,7 @@ func New(opts Options) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{opts: opts, log: log, wake: make(chan struct{}, 1), running: map[int64]string{}}
+	return &Runner{opts: opts, log: log, wake: make(chan struct{}, 1), running: map[int64]string{}, byKind: map[string]int{}}
 }
 
 // Wake makes the runner look for due jobs now. Call it after enqueueing;
@@ -167,9 +173,12 @@ func (r *Runner) Run(ctx context.Context, notify <-chan struct{}) {
 		}
 		free := cap(slots) - len(slots)
 		var claimed []storage.Job
-		if free > 0 {
+		if free > 0 && ctx.Err() == nil {
+			// A claim cut short by shutdown may still commit, leaving jobs
+			// leased to nobody for a whole lease: let it finish, then run
+			// what it claimed.
 			var err error
-			claimed, err = r.opts.Store.ClaimJobs(ctx, r.opts.Worker, r.opts.Clock(), r.opts.Lease, free)
+			claimed, err = r.opts.Store.ClaimJobsExcept(context.WithoutCancel(ctx), r.opts.Worker, r.opts.Clock(), r.opts.Lease, free, r.saturated())
 			if err != nil && ctx.Err() == nil {
 				r.log.Warn("claim jobs failed", slog.Any("error", err))
 			}
@@ -228,12 +237,29 @@ func (r *Runner) track(j storage.Job) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.running[j.ID] = j.LeaseToken
+	r.byKind[j.Kind]++
 }
 
 func (r *Runner) untrack(j storage.Job) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.running, j.ID)
+	r.byKind[j.Kind]--
+}
+
+// saturated lists the kinds running at their cap. A claim may still take
+// several jobs of a kind below its cap; the cap is a bound on how many wait
+// at once, not an exact count.
+func (r *Runner) saturated() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for kind, k := range r.opts.Kinds {
+		if k.MaxRunning > 0 && r.byKind[kind] >= k.MaxRunning {
+			out = append(out, kind)
+		}
+	}
+	return out
 }
 
 // heartbeat renews the leases of running jobs every third of a lease.

@@ -20,7 +20,8 @@ type Client struct {
 	mu       sync.Mutex
 	share    float64
 	methods  map[string]*bucket
-	channels map[string]*bucket
+	channels map[string]*bucket // chat.postMessage, by channel
+	updates  map[string]*bucket // chat.update, by channel
 	limited  map[string]int
 }
 
@@ -36,6 +37,7 @@ func New(api *slack.Client, limits Limits) *Client {
 		share:    1,
 		methods:  map[string]*bucket{},
 		channels: map[string]*bucket{},
+		updates:  map[string]*bucket{},
 		limited:  map[string]int{},
 	}
 }
@@ -54,6 +56,9 @@ func (c *Client) SetShare(replicas int) {
 		b.setShare(share)
 	}
 	for _, b := range c.channels {
+		b.setShare(share)
+	}
+	for _, b := range c.updates {
 		b.setShare(share)
 	}
 }
@@ -84,36 +89,41 @@ func (c *Client) method(name string) *bucket {
 	return b
 }
 
-func (c *Client) channel(id string) *bucket {
+// perChannel returns channel id's bucket of buckets, made with limit l.
+func (c *Client) perChannel(buckets map[string]*bucket, id string, l Limit) *bucket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b, ok := c.channels[id]
+	b, ok := buckets[id]
 	if !ok {
 		now := c.now()
 		// Forget channels idle for a while, or a long-running bot keeps a
 		// bucket for every DM it ever posted in.
-		if len(c.channels) > 10000 {
-			for k, v := range c.channels {
+		if len(buckets) > 10000 {
+			for k, v := range buckets {
 				v.mu.Lock()
 				idle := now.Sub(v.lastUsed) > 2*time.Minute
 				v.mu.Unlock()
 				if idle {
-					delete(c.channels, k)
+					delete(buckets, k)
 				}
 			}
 		}
-		b = newBucket(c.limits.PostPerChannel, c.share, c.limits.Margin, now)
-		c.channels[id] = b
+		b = newBucket(l, c.share, c.limits.Margin, now)
+		buckets[id] = b
 	}
 	return b
 }
 
-// call waits for the budgets of method (and channel, for posts), runs do,
-// and pauses the method when Slack answers 429.
+// call waits for the budgets of method (and of channel, for posts and
+// updates), runs do, and pauses the method when Slack answers 429.
 func (c *Client) call(ctx context.Context, method, channel string, do func() error) error {
 	var buckets []*bucket
-	if channel != "" && c.limits.PostPerChannel.PerMinute > 0 {
-		buckets = append(buckets, c.channel(channel))
+	switch {
+	case channel == "":
+	case method == "chat.postMessage" && c.limits.PostPerChannel.PerMinute > 0:
+		buckets = append(buckets, c.perChannel(c.channels, channel, c.limits.PostPerChannel))
+	case method == "chat.update" && c.limits.UpdatePerChannel.PerMinute > 0:
+		buckets = append(buckets, c.perChannel(c.updates, channel, c.limits.UpdatePerChannel))
 	}
 	if b := c.method(method); b != nil {
 		buckets = append(buckets, b)
@@ -128,7 +138,13 @@ func (c *Client) call(ctx context.Context, method, channel string, do func() err
 		c.mu.Lock()
 		c.limited[method]++
 		c.mu.Unlock()
-		buckets[0].pause(c.now().Add(wait))
+		// A refused post is about its channel; anything else about the
+		// method, whose bucket comes last.
+		paused := buckets[len(buckets)-1]
+		if method == "chat.postMessage" {
+			paused = buckets[0]
+		}
+		paused.pause(c.now().Add(wait))
 	}
 	return err
 }
@@ -167,7 +183,7 @@ func (c *Client) PostMessageContext(ctx context.Context, channelID string, optio
 
 // UpdateMessageContext calls chat.update.
 func (c *Client) UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (channel, ts, text string, err error) {
-	err = c.call(ctx, "chat.update", "", func() error {
+	err = c.call(ctx, "chat.update", channelID, func() error {
 		channel, ts, text, err = c.api.UpdateMessageContext(ctx, channelID, timestamp, options...)
 		return err
 	})

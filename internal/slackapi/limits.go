@@ -41,6 +41,10 @@ type Limits struct {
 	// PostPerChannel limits chat.postMessage in each channel, besides
 	// Methods["chat.postMessage"] for the workspace.
 	PostPerChannel Limit
+	// UpdatePerChannel is alignbot's own pace for chat.update in one
+	// conversation: a message updated in place (a round's progress) changes
+	// at most every few seconds, however busy the round.
+	UpdatePerChannel Limit
 	// Margin is the share of each budget the client uses, below 1 so that
 	// timing differences between the client and Slack never cost a 429.
 	Margin float64
@@ -70,8 +74,9 @@ func SlackLimits() Limits {
 			"files.getUploadURLExternal":   Tier4,
 			"files.completeUploadExternal": Tier4,
 		},
-		PostPerChannel: Limit{PerMinute: 60, Burst: 3},
-		Margin:         0.9,
+		PostPerChannel:   Limit{PerMinute: 60, Burst: 3},
+		UpdatePerChannel: Limit{PerMinute: 20, Burst: 2},
+		Margin:           0.98,
 	}
 }
 

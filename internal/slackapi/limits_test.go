@@ -1,0 +1,243 @@
+package slackapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+// clock is a test's time, moved by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: t0} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// newTestClient returns a client without Slack behind it, on a clock the
+// test moves.
+func newTestClient(limits Limits) (*Client, *clock) {
+	c := New(nil, limits)
+	clk := newClock()
+	c.now = clk.Now
+	return c, clk
+}
+
+// cancelled is a context that is already done: a call made with it goes
+// through only if its budget has a token now, and otherwise returns
+// context.Canceled itself, without waiting.
+func cancelled(interactive bool) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if interactive {
+		return Interactive(ctx)
+	}
+	return ctx
+}
+
+// callsNow counts the calls of method (to channel) that go through at once,
+// up to max.
+func callsNow(t *testing.T, c *Client, method, channel string, interactive bool, max int) int {
+	t.Helper()
+	n := 0
+	for range max {
+		err := c.call(cancelled(interactive), method, channel, func() error { return nil })
+		if err == context.Canceled { // identity: refused by the budget, not by a call
+			break
+		}
+		if err != nil {
+			t.Fatalf("call %s: %v", method, err)
+		}
+		n++
+	}
+	return n
+}
+
+func TestABucketAllowsItsBurstThenPacesAtItsRate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		limit  Limit
+		margin float64
+	}{
+		{"one a second", Limit{PerMinute: 60, Burst: 3}, 1},
+		{"tier 1", Tier1, 1},
+		{"tier 4 with Slack's margin", Tier4, SlackLimits().Margin},
+		{"chat.postMessage", SlackLimits().Methods["chat.postMessage"], SlackLimits().Margin},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBucket(tc.limit, 1, tc.margin, t0)
+			now := t0
+			burst := 0
+			for b.take(now, true) == 0 {
+				burst++
+			}
+			if burst != tc.limit.Burst {
+				t.Errorf("burst: %d calls, want %d", burst, tc.limit.Burst)
+			}
+			rate := tc.limit.PerMinute / 60 * tc.margin // calls a second
+			interval := time.Duration(float64(time.Second) / rate)
+			if wait := b.take(now, true); absDuration(wait-interval) > time.Millisecond {
+				t.Errorf("wait after the burst: %v, want %v", wait, interval)
+			}
+			if d := b.take(now.Add(interval-10*time.Millisecond), true); d == 0 {
+				t.Errorf("a call went through before its interval")
+			}
+			// Call as often as the bucket allows for 50 intervals.
+			end := now.Add(50 * interval)
+			granted := 0
+			for now.Before(end) {
+				if d := b.take(now, true); d > 0 {
+					now = now.Add(d)
+					continue
+				}
+				granted++
+			}
+			if granted < 49 || granted > 50 {
+				t.Errorf("paced: %d calls in %v, want 50 (one every %v)", granted, 50*interval, interval)
+			}
+		})
+	}
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+func TestBackgroundCallsLeaveTheReserve(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		limit       Limit
+		background  int // calls background work gets from a full bucket
+		interactive int // calls left for people waiting
+	}{
+		{Tier4, 15, 5},
+		{Tier3, 8, 2},
+		{Limit{PerMinute: 300, Burst: 30}, 23, 7},
+		{Limit{PerMinute: 60, Burst: 3}, 3, 0},
+		{Tier1, 2, 0},
+	} {
+		t.Run(fmt.Sprintf("burst %d", tc.limit.Burst), func(t *testing.T) {
+			t.Parallel()
+			c, clk := newTestClient(Limits{Methods: map[string]Limit{"m": tc.limit}, Margin: 1})
+			if n := callsNow(t, c, "m", "", false, 100); n != tc.background {
+				t.Errorf("background calls from a full bucket: %d, want %d", n, tc.background)
+			}
+			if n := callsNow(t, c, "m", "", true, 100); n != tc.interactive {
+				t.Errorf("interactive calls after background ones: %d, want %d", n, tc.interactive)
+			}
+			// One call's worth of refill goes to a person waiting; background
+			// work waits for the reserve to fill again.
+			interval := time.Duration(float64(time.Minute) / tc.limit.PerMinute)
+			clk.Advance(interval + interval/100)
+			if tc.interactive > 0 {
+				if n := callsNow(t, c, "m", "", false, 1); n != 0 {
+					t.Errorf("a background call took from the reserve")
+				}
+			}
+			if n := callsNow(t, c, "m", "", true, 100); n != 1 {
+				t.Errorf("interactive calls after one interval: %d, want 1", n)
+			}
+		})
+	}
+}
+
+func TestSetShareDividesRateAndBurst(t *testing.T) {
+	t.Parallel()
+	limits := Limits{
+		Methods:        map[string]Limit{"m": {PerMinute: 60, Burst: 12}, "chat.postMessage": {PerMinute: 6000, Burst: 1000}},
+		PostPerChannel: Limit{PerMinute: 60, Burst: 4},
+		Margin:         1,
+	}
+	for _, tc := range []struct {
+		replicas     int
+		burst        int // of m
+		interval     time.Duration
+		channelBurst int
+	}{
+		{1, 12, time.Second, 4},
+		{0, 12, time.Second, 4}, // no live replica counted yet: the whole budget
+		{2, 6, 2 * time.Second, 2},
+		{3, 4, 3 * time.Second, 1},
+		{24, 1, 24 * time.Second, 1}, // never below one call
+	} {
+		t.Run(fmt.Sprintf("%d replicas", tc.replicas), func(t *testing.T) {
+			t.Parallel()
+			c, _ := newTestClient(limits)
+			c.SetShare(tc.replicas)
+			if n := callsNow(t, c, "m", "", true, 100); n != tc.burst {
+				t.Errorf("burst: %d calls, want %d", n, tc.burst)
+			}
+			if wait := c.method("m").take(c.now(), true); absDuration(wait-tc.interval) > time.Millisecond {
+				t.Errorf("interval: %v, want %v", wait, tc.interval)
+			}
+			if n := callsNow(t, c, "chat.postMessage", "C1", true, 100); n != tc.channelBurst {
+				t.Errorf("burst in a channel: %d posts, want %d", n, tc.channelBurst)
+			}
+		})
+	}
+	t.Run("buckets already in use shrink", func(t *testing.T) {
+		t.Parallel()
+		c, clk := newTestClient(limits)
+		if n := callsNow(t, c, "m", "", true, 1); n != 1 {
+			t.Fatal("first call refused")
+		}
+		c.SetShare(2)
+		if n := callsNow(t, c, "m", "", true, 100); n != 6 {
+			t.Errorf("after SetShare(2), %d more calls, want 6 (half the burst)", n)
+		}
+		// Back to the whole budget: the bucket refills at the whole rate.
+		c.SetShare(1)
+		clk.Advance(3 * time.Second)
+		if n := callsNow(t, c, "m", "", true, 100); n != 3 {
+			t.Errorf("3s after SetShare(1): %d calls, want 3", n)
+		}
+	})
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		err     error
+		want    time.Duration
+		limited bool
+	}{
+		{"rate limited", &slack.RateLimitedError{RetryAfter: 7 * time.Second}, 7 * time.Second, true},
+		{"wrapped", fmt.Errorf("post reveal: %w", &slack.RateLimitedError{RetryAfter: 2 * time.Second}), 2 * time.Second, true},
+		{"no wait given", &slack.RateLimitedError{}, time.Second, true},
+		{"429 without Retry-After", slack.StatusCodeError{Code: 429, Status: "429 Too Many Requests"}, 30 * time.Second, true},
+		{"500", slack.StatusCodeError{Code: 500, Status: "500 Internal Server Error"}, 0, false},
+		{"Slack error", slack.SlackErrorResponse{Err: "channel_not_found"}, 0, false},
+		{"other", errors.New("connection reset"), 0, false},
+		{"nil", nil, 0, false},
+	} {
+		got, limited := RetryAfter(tc.err)
+		if got != tc.want || limited != tc.limited {
+			t.Errorf("%s: got %v, %v; want %v, %v", tc.name, got, limited, tc.want, tc.limited)
+		}
+	}
+}
