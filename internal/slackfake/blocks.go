@@ -42,28 +42,66 @@ var (
 // sender left out, as Slack generates them. It returns the blocks to store.
 // The caller holds s.mu.
 func (s *Server) normalizeBlocks(raw json.RawMessage, limit int) (json.RawMessage, error) {
+	out, blocks, err := checkBlocks(raw, limit)
+	if err != nil || blocks == nil {
+		return out, err
+	}
+	return s.fillIDs(blocks)
+}
+
+// checkBlocks validates blocks without the server's lock. It returns the
+// blocks ready to store, or, when some IDs are missing and must be drawn
+// under the lock, the decoded blocks for fillIDs.
+func checkBlocks(raw json.RawMessage, limit int) (json.RawMessage, []block, error) {
 	blocks, err := decodeBlocks(raw)
 	if err != nil {
-		return nil, errBlockFormat
+		return nil, nil, errBlockFormat
 	}
 	if len(blocks) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if len(blocks) > limit {
-		return nil, fmt.Errorf("%w: %d, at most %d", errTooManyBlocks, len(blocks), limit)
+		return nil, nil, fmt.Errorf("%w: %d, at most %d", errTooManyBlocks, len(blocks), limit)
 	}
 	seen := make(map[string]bool)
+	missing := false
 	for i, b := range blocks {
 		if b == nil {
-			return nil, fmt.Errorf("block %d is null", i)
+			return nil, nil, fmt.Errorf("block %d is null", i)
 		}
 		if str(b, "type") == "" {
-			return nil, fmt.Errorf("block %d has no type", i)
+			return nil, nil, fmt.Errorf("block %d has no type", i)
 		}
 		if id := str(b, "block_id"); id != "" {
 			if seen[id] {
-				return nil, fmt.Errorf("block_id %q is used twice", id)
+				return nil, nil, fmt.Errorf("block_id %q is used twice", id)
 			}
+			seen[id] = true
+		} else {
+			missing = true
+		}
+		for _, el := range interactiveElements(b) {
+			if str(el, "action_id") == "" {
+				missing = true
+			}
+		}
+	}
+	if missing {
+		return nil, blocks, nil
+	}
+	out, err := json.Marshal(blocks)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode blocks: %w", err)
+	}
+	return out, nil, nil
+}
+
+// fillIDs draws the block_ids and action_ids a sender left out, as Slack
+// generates them, and encodes the blocks. The caller holds s.mu.
+func (s *Server) fillIDs(blocks []block) (json.RawMessage, error) {
+	seen := make(map[string]bool)
+	for _, b := range blocks {
+		if id := str(b, "block_id"); id != "" {
 			seen[id] = true
 		}
 	}

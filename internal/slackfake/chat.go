@@ -3,9 +3,11 @@ package slackfake
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,6 +145,38 @@ func (s *Server) newBotMessage(source string, ch *channel, threadTS string, c co
 func (s *Server) revise(m *Message, method string, c content) {
 	m.Text, m.Blocks, m.Metadata = c.text, c.blocks, c.metadata
 	m.Revisions = append(m.Revisions, Revision{Method: method, Text: c.text, Blocks: c.blocks, Metadata: c.metadata, At: s.now()})
+	for _, w := range s.revWaiters[m.TS] {
+		close(w)
+	}
+	delete(s.revWaiters, m.TS)
+}
+
+// WaitRevision blocks until the message channelID/ts has at least n
+// revisions (the first post is revision 1) or ctx is done, and returns it.
+// Unlike WaitFor it wakes only for changes of that message, so that many
+// waiters (a benchmark's simulated people) do not all wake at every call.
+func (s *Server) WaitRevision(ctx context.Context, channelID, ts string, n int) (Message, error) {
+	for {
+		s.mu.Lock()
+		m, ok := s.byTS[ts]
+		if !ok || m.Channel != channelID {
+			s.mu.Unlock()
+			return Message{}, fmt.Errorf("slackfake: no message %s in %s", ts, channelID)
+		}
+		if len(m.Revisions) >= n {
+			out := m.clone()
+			s.mu.Unlock()
+			return out, nil
+		}
+		w := make(chan struct{})
+		s.revWaiters[ts] = append(s.revWaiters[ts], w)
+		s.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return Message{}, fmt.Errorf("slackfake: waiting for revision %d of %s: %w", n, ts, ctx.Err())
+		}
+	}
 }
 
 func (s *Server) chatPostMessage(r *request) (obj, *apiError) {

@@ -60,6 +60,15 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 // serveResponseURL answers a post to a response_url. Slack answers a used up
 // or expired URL with HTTP 404.
 func (s *Server) serveResponseURL(path string, body []byte) reply {
+	// Decode and check the body before taking the lock: many people
+	// clicking at once must not queue behind each other's JSON.
+	var msg responseBody
+	parseErr := json.Unmarshal(body, &msg)
+	var pre preparedBlocks
+	if parseErr == nil {
+		pre.out, pre.blocks, pre.err = checkBlocks(msg.Blocks, maxMessageBlocks)
+		pre.done = true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.notify()
@@ -98,11 +107,10 @@ func (s *Server) serveResponseURL(path string, body []byte) reply {
 	case s.now().Sub(ru.created) > s.cfg.responseURLTTL:
 		return answer(http.StatusNotFound, "expired_url")
 	}
-	var msg responseBody
-	if err := json.Unmarshal(body, &msg); err != nil {
+	if parseErr != nil {
 		return answer(http.StatusBadRequest, "invalid_payload")
 	}
-	if _, code := s.respond(ru.userID, ru.channelID, ru.messageTS, msg, "response_url"); code != "" {
+	if _, code := s.respondPrepared(ru.userID, ru.channelID, ru.messageTS, msg, pre, "response_url"); code != "" {
 		return answer(http.StatusBadRequest, code)
 	}
 	ru.uses++
@@ -116,6 +124,20 @@ func (s *Server) serveResponseURL(path string, body []byte) reply {
 // in the channel. It returns the message it created or changed, or a Slack
 // error code. The caller holds s.mu.
 func (s *Server) respond(userID, channelID, originalTS string, body responseBody, source string) (*Message, string) {
+	return s.respondPrepared(userID, channelID, originalTS, body, preparedBlocks{}, source)
+}
+
+// preparedBlocks are a response's blocks checked before the lock was taken.
+type preparedBlocks struct {
+	done   bool
+	out    json.RawMessage
+	blocks []block
+	err    error
+}
+
+// respondPrepared is respond with the body's blocks already checked, when
+// pre.done. The caller holds s.mu.
+func (s *Server) respondPrepared(userID, channelID, originalTS string, body responseBody, pre preparedBlocks, source string) (*Message, string) {
 	ch, ok := s.channels[channelID]
 	if !ok {
 		return nil, "channel_not_found"
@@ -127,7 +149,18 @@ func (s *Server) respond(userID, channelID, originalTS string, body responseBody
 		}
 		return original, ""
 	}
-	blocks, err := s.normalizeBlocks(body.Blocks, maxMessageBlocks)
+	var blocks json.RawMessage
+	var err error
+	switch {
+	case !pre.done:
+		blocks, err = s.normalizeBlocks(body.Blocks, maxMessageBlocks)
+	case pre.err != nil:
+		err = pre.err
+	case pre.blocks != nil:
+		blocks, err = s.fillIDs(pre.blocks)
+	default:
+		blocks = pre.out
+	}
 	switch {
 	case errors.Is(err, errBlockFormat):
 		return nil, "invalid_blocks_format"

@@ -38,9 +38,10 @@ type Server struct {
 	channels map[string]*channel
 	dms      map[string]string // user ID → DM channel ID
 
-	messages []*Message            // channel messages and ephemerals, in posting order
-	byTS     map[string]*Message   // ts → message; ts are unique server-wide
-	replies  map[string][]*Message // thread ts → replies, in posting order
+	messages   []*Message                 // channel messages and ephemerals, in posting order
+	revWaiters map[string][]chan struct{} // ts → WaitRevision callers
+	byTS       map[string]*Message        // ts → message; ts are unique server-wide
+	replies    map[string][]*Message      // thread ts → replies, in posting order
 
 	triggers     map[string]*trigger
 	responseURLs map[string]*responseURL
@@ -95,6 +96,7 @@ func New(opts ...Option) (*Server, error) {
 		channels:     make(map[string]*channel),
 		dms:          make(map[string]string),
 		byTS:         make(map[string]*Message),
+		revWaiters:   make(map[string][]chan struct{}),
 		replies:      make(map[string][]*Message),
 		triggers:     make(map[string]*trigger),
 		responseURLs: make(map[string]*responseURL),

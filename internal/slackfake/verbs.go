@@ -206,47 +206,66 @@ func (s *Server) baseCallback(u *User, typ slack.InteractionType) slack.Interact
 // not something a bot should depend on): put what a click needs in the
 // button's value or block_id.
 func (s *Server) BuildClick(userID string, msg Message, label, buttonPrefix string) (slack.InteractionCallback, error) {
+	// Look the message up under the lock; decode it without, so that many
+	// people clicking at once do not queue behind each other's JSON. A
+	// message's fields are replaced, never changed in place, so the copies
+	// stay as they were.
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	u, ok := s.users[userID]
 	if !ok {
+		s.mu.Unlock()
 		return slack.InteractionCallback{}, fmt.Errorf("slackfake: no user %s", userID)
 	}
 	m, ok := s.byTS[msg.TS]
 	if !ok || m.Channel != msg.Channel || m.Deleted {
+		s.mu.Unlock()
 		return slack.InteractionCallback{}, fmt.Errorf("slackfake: no message %s in %s", msg.TS, msg.Channel)
 	}
 	ch := s.channels[m.Channel]
 	switch {
 	case m.Ephemeral && m.Recipient != userID:
+		s.mu.Unlock()
 		return slack.InteractionCallback{}, fmt.Errorf("slackfake: ephemeral %s is shown to %s, not %s", m.TS, m.Recipient, userID)
 	case !m.Ephemeral && !ch.hasMember(userID) && (ch.Private || ch.im):
+		s.mu.Unlock()
 		return slack.InteractionCallback{}, fmt.Errorf("slackfake: %s cannot see %s", userID, ch.ID)
 	}
-	blocks, err := decodeBlocks(m.Blocks)
+	ts, channelID, ephemeral, threadTS, raw := m.TS, m.Channel, m.Ephemeral, m.ThreadTS, m.Blocks
+	var wire obj
+	if !ephemeral {
+		wire = s.wireMessage(m, false)
+	}
+	s.mu.Unlock()
+
+	blocks, err := decodeBlocks(raw)
 	if err != nil {
-		return slack.InteractionCallback{}, fmt.Errorf("slackfake: message %s: %w", m.TS, err)
+		return slack.InteractionCallback{}, fmt.Errorf("slackfake: message %s: %w", ts, err)
 	}
 	btn, err := findButton(blocks, label, buttonPrefix)
 	if err != nil {
-		return slack.InteractionCallback{}, fmt.Errorf("slackfake: message %s: %w", m.TS, err)
+		return slack.InteractionCallback{}, fmt.Errorf("slackfake: message %s: %w", ts, err)
 	}
-	cb := s.baseCallback(u, slack.InteractionTypeBlockActions)
-	cb.Container = slack.Container{
-		Type: "message", MessageTs: m.TS, ChannelID: m.Channel,
-		IsEphemeral: m.Ephemeral, ThreadTs: m.ThreadTS,
-	}
-	cb.Channel.ID, cb.Channel.Name = ch.ID, ch.payloadName()
-	cb.ResponseURL = s.newResponseURL("actions", userID, ch.ID, m.TS)
-	if !m.Ephemeral {
-		data, err := json.Marshal(s.wireMessage(m, false))
+	var message slack.Message
+	if wire != nil {
+		data, err := json.Marshal(wire)
 		if err == nil {
-			err = json.Unmarshal(data, &cb.Message)
+			err = json.Unmarshal(data, &message)
 		}
 		if err != nil {
-			return slack.InteractionCallback{}, fmt.Errorf("slackfake: decode message %s: %w", m.TS, err)
+			return slack.InteractionCallback{}, fmt.Errorf("slackfake: decode message %s: %w", ts, err)
 		}
 	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cb := s.baseCallback(u, slack.InteractionTypeBlockActions)
+	cb.Container = slack.Container{
+		Type: "message", MessageTs: ts, ChannelID: channelID,
+		IsEphemeral: ephemeral, ThreadTs: threadTS,
+	}
+	cb.Channel.ID, cb.Channel.Name = ch.ID, ch.payloadName()
+	cb.ResponseURL = s.newResponseURL("actions", userID, ch.ID, ts)
+	cb.Message = message
 	cb.BlockActionState = &slack.BlockActionStates{Values: map[string]map[string]slack.BlockAction{}}
 	cb.ActionCallback.BlockActions = []*slack.BlockAction{s.buttonAction(btn)}
 	return cb, nil
@@ -338,12 +357,13 @@ func (s *Server) slackView(v *view) (slack.View, error) {
 // encoded as Slack encodes it, and returns the envelope ID. Its trigger_id,
 // if any, becomes valid for the callback's user from now on.
 func (s *Server) SendInteraction(cb slack.InteractionCallback) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// Encoding needs only the server's fixed settings: no lock.
 	payload, err := s.encodeInteraction(&cb)
 	if err != nil {
 		return "", err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if cb.TriggerID != "" {
 		s.triggers[cb.TriggerID] = &trigger{userID: cb.User.ID, created: s.now()}
 	}
