@@ -51,7 +51,7 @@ func (b *Bot) clickActionStatus(ctx context.Context, envelopeID string, cb slack
 		}
 		q, err := questionOf(in, question)
 		if err != nil {
-			b.reply(ctx, cb.ResponseURL, log, err, "")
+			b.reply(ctx, cb.ResponseURL, log, errTampered, "")
 			return
 		}
 		meta := marshal(statusMetadata{Gap: a.Value, Where: where})

@@ -207,9 +207,10 @@ func parseDays(s string) (time.Duration, error) {
 // plain text they stand for, so that what a person typed is kept as typed
 // and never acts: <@U1|owen> → @owen, <!channel> → @channel,
 // <!subteam^S1|@mkt> → @mkt, <#C1|general> → #general, <https://x|label> →
-// label (https://x).
+// label (https://x); and &amp;, &lt;, &gt;, which is how Slack sends a typed
+// &, < and >, → &, <, >. Rendering escapes them again (render.Inert).
 func plainText(s string) string {
-	return slackEscape.ReplaceAllStringFunc(s, func(m string) string {
+	return unentity.Replace(slackEscape.ReplaceAllStringFunc(s, func(m string) string {
 		inner := m[1 : len(m)-1]
 		target, label, hasLabel := strings.Cut(inner, "|")
 		switch {
@@ -233,8 +234,12 @@ func plainText(s string) string {
 			return label + " (" + target + ")"
 		}
 		return target
-	})
+	}))
 }
+
+// unentity undoes Slack's escaping of &, < and > in one pass, so that a typed
+// "&lt;" (sent as "&amp;lt;") stays "&lt;".
+var unentity = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">")
 
 // actionText checks a text a person typed for an action, a reason or an
 // answer: not empty, at most render.MaxText characters, no control

@@ -30,49 +30,48 @@ type scoreClick struct {
 }
 
 // answer records a respondent's score (or, predicting, their guess of the
-// other lead's) and returns their questionnaire as it now stands. One
-// click, one transaction.
+// other lead's) and returns their questionnaire as it now stands. One click,
+// one database statement: it checks the click, remembers the delivery,
+// stores the score and, on the first answer, enqueues the channel's update.
 func (b *Bot) answer(ctx context.Context, c scoreClick, predicting bool) (storage.Questionnaire, error) {
+	in, err := b.instrumentOfClick(ctx, c.Slot.Round)
+	if err != nil {
+		return storage.Questionnaire{}, err
+	}
+	if err := in.CheckScore(c.Slot.Question, c.Score); err != nil || (predicting && !c.Slot.Role.IsLead()) {
+		return storage.Questionnaire{}, errTampered
+	}
 	now := b.clock.Now()
-	var q storage.Questionnaire
-	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
-		if err := remember(ctx, tx, c.DeliveryID, now); err != nil {
-			return err
-		}
-		click := storage.Click{RoundID: c.Slot.Round, Role: c.Slot.Role, UserID: c.UserID, Question: c.Slot.Question, Score: c.Score, At: c.At}
-		var err error
-		if predicting {
-			q, err = tx.RecordPrediction(ctx, click)
-		} else {
-			q, err = tx.RecordAnswer(ctx, click)
-		}
-		if err != nil {
-			return err
-		}
-		if err := bound(q, c.WorkspaceID, c.Channel); err != nil {
-			return err
-		}
-		in, err := instrumentOf(q.Round)
-		if err != nil {
-			return err
-		}
-		if err := in.CheckScore(c.Slot.Question, c.Score); err != nil || (predicting && !c.Slot.Role.IsLead()) {
-			return errTampered
-		}
-		if !q.Started {
-			return nil
-		}
-		// The channel learns that this respondent has started, never what
-		// they answered.
-		if _, err := tx.Enqueue(ctx, progressJob(q.Round.ID, now)); err != nil {
-			return err
-		}
-		return b.refreshHomes(ctx, tx, q.Round.WorkspaceID, []string{c.UserID, q.Round.FacilitatorID}, now)
-	})
+	q, err := b.store.RecordClick(ctx,
+		storage.Click{RoundID: c.Slot.Round, Role: c.Slot.Role, UserID: c.UserID, Question: c.Slot.Question, Score: c.Score, At: c.At},
+		predicting,
+		storage.ClickOptions{DeliveryID: c.DeliveryID, WorkspaceID: c.WorkspaceID, Channel: c.Channel,
+			OnStart: []storage.NewJob{progressJob(c.Slot.Round, now)}})
 	if err != nil {
 		return storage.Questionnaire{}, explainRefusal(err)
 	}
 	return q, nil
+}
+
+// instrumentOfClick returns the instrument of a round a click names. A
+// round's instrument never changes, so it is read once per replica.
+func (b *Bot) instrumentOfClick(ctx context.Context, roundID int64) (*scoring.Instrument, error) {
+	if in, ok := b.instruments.Load(roundID); ok {
+		return in.(*scoring.Instrument), nil
+	}
+	round, err := b.store.Round(ctx, roundID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errTampered
+	}
+	if err != nil {
+		return nil, err
+	}
+	in, err := instrumentOf(round)
+	if err != nil {
+		return nil, err
+	}
+	b.instruments.Store(roundID, in)
+	return in, nil
 }
 
 // bound refuses a click on a questionnaire from anywhere but the
@@ -89,10 +88,12 @@ func bound(q storage.Questionnaire, workspaceID, channel string) error {
 // concern, into what the person should know; no second read needed.
 func explainRefusal(err error) error {
 	var re *storage.RoundError
-	if !errors.As(err, &re) {
-		if errors.Is(err, storage.ErrNotFound) {
-			return errTampered
-		}
+	switch {
+	case errors.Is(err, storage.ErrDuplicate):
+		return errDuplicate
+	case errors.Is(err, storage.ErrTampered), errors.Is(err, storage.ErrNotFound):
+		return errTampered
+	case !errors.As(err, &re):
 		return err
 	}
 	where := render.ChannelRef(re.Round.ChannelID)
@@ -159,6 +160,14 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 				return err
 			}
 		}
+		// A reminder still on screen has served (the reveal's card job
+		// retires it otherwise).
+		if r := q.Respondent; r.NudgeTS != "" && !revealing {
+			if _, err := tx.Enqueue(ctx, newJob(jobRetire, roundID, jobPayload{Role: r.Role, Channel: r.NudgeChannelID, TS: r.NudgeTS,
+				Stub: stubNudgeSubmitted, Step: changeKey()}, now)); err != nil {
+				return err
+			}
+		}
 		return b.refreshHomes(ctx, tx, res.Round.WorkspaceID, []string{userID, res.Round.FacilitatorID}, now)
 	})
 	if err != nil {
@@ -213,8 +222,10 @@ func (b *Bot) claimReveal(ctx context.Context, tx *storage.Storage, round storag
 	}
 	users := []string{round.FacilitatorID}
 	for _, r := range respondents {
-		jobs = append(jobs, afterReveal(cardJob(round.ID, r.Role, now), round.ID))
 		users = append(users, r.UserID)
+		// Each questionnaire now links to the comparison, or says the round
+		// went on without them.
+		jobs = append(jobs, afterReveal(cardJob(round.ID, r.Role, now), round.ID))
 	}
 	if _, err := tx.Enqueue(ctx, jobs...); err != nil {
 		return false, err

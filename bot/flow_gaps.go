@@ -41,6 +41,16 @@ func revealedForChange(ctx context.Context, tx *storage.Storage, roundID int64, 
 	return report.LoadBrief(ctx, tx, roundID)
 }
 
+// typedOrTampered explains a question the round's instrument lacks: a typo
+// in a command (where is ""), but from a button or form, which only name
+// questions of the round, a value no message of ours sent.
+func typedOrTampered(where string, err error) error {
+	if where != "" {
+		return errTampered
+	}
+	return err
+}
+
 // latestRevealed finds the round a gap command refers to: the channel's
 // latest revealed round.
 func (b *Bot) latestRevealed(ctx context.Context, workspaceID, channelID string) (int64, error) {
@@ -104,7 +114,7 @@ func (b *Bot) assign(ctx context.Context, req assignRequest) (storage.Action, er
 		}
 		q, err := questionOf(rv.Instrument, req.Question)
 		if err != nil {
-			return err
+			return typedOrTampered(req.Where, err)
 		}
 		gap, ok := rv.Gap(q.ID)
 		if !ok {
@@ -125,10 +135,16 @@ func (b *Bot) assign(ctx context.Context, req assignRequest) (storage.Action, er
 			jobPayload{Question: q.ID, UserID: saved.OwnerID, Step: assignment, N: 0, At: now.Unix()}, now), rv.Round.ID)}
 		jobs = append(jobs, b.ownerReminder(saved, assignment, 1, b.nextOwnerNudge(saved, saved.AssignedAt)))
 		users := []string{saved.OwnerID, req.By.ID}
-		if old := gap.Action; old != nil && old.DMTS != "" && old.OwnerID != saved.OwnerID {
+		// The previous assignment's message goes quiet: the new one is the
+		// only live message about the action, whoever owns it.
+		if old := gap.Action; old != nil && old.DMTS != "" {
+			stub := stubOwnerRetired
+			if old.OwnerID != saved.OwnerID {
+				stub = stubReassigned
+				users = append(users, old.OwnerID)
+			}
 			jobs = append(jobs, newJob(jobRetire, rv.Round.ID, jobPayload{Channel: old.DMChannelID, TS: old.DMTS,
-				Stub: stubReassigned, Question: q.ID, UserID: saved.OwnerID, Step: changeKey()}, now))
-			users = append(users, old.OwnerID)
+				Stub: stub, Question: q.ID, UserID: saved.OwnerID, Step: changeKey()}, now))
 		}
 		if _, err := tx.Enqueue(ctx, jobs...); err != nil {
 			return err
@@ -185,7 +201,7 @@ func (b *Bot) markAddressed(ctx context.Context, req addressedRequest) ([]string
 		}
 		q, err := questionOf(rv.Instrument, req.Question)
 		if err != nil {
-			return err
+			return typedOrTampered(req.Where, err)
 		}
 		if err := mayManageRound(req.By, rv.Round, rv.Respondents, "set gaps aside or take that back"); err != nil {
 			return err

@@ -93,7 +93,10 @@ func (b *Bot) startRound(ctx context.Context, req startRequest) (storage.Round, 
 				continue
 			}
 			users = append(users, user)
-			jobs = append(jobs, newJob(jobQuestionnaire, round.ID, jobPayload{Role: role}, now))
+			// The people answering wait for their questionnaire: it goes
+			// ahead of announcements (jobs run by run_at), even when a
+			// hundred rounds start at once.
+			jobs = append(jobs, newJob(jobQuestionnaire, round.ID, jobPayload{Role: role}, now.Add(-time.Minute)))
 			if first := now.Add(b.cfg.NudgeAfter); first.Before(round.DeadlineAt) {
 				jobs = append(jobs, newJob(jobNudge, round.ID, jobPayload{Role: role, N: 1}, first))
 			}

@@ -52,6 +52,10 @@ func (b *Bot) clickAssign(ctx context.Context, cb slack.InteractionCallback, a *
 		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
 		return
 	}
+	if _, ok := rv.Instrument.Question(question); !ok {
+		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+		return
+	}
 	gap, ok := rv.Gap(question)
 	if !ok {
 		b.reply(ctx, cb.ResponseURL, log, userErrorf("%s is no longer one of round %d's gaps to own.", question, roundID), "")

@@ -92,11 +92,9 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 			kind = render.OwnerOverdue
 		}
 	}
-	target := a.DMChannelID
-	if target == "" {
-		target = a.OwnerID
-	}
-	dm, ts, err := b.postOnce(ctx, j, target, "", b.ownerMessage(rv, a, kind))
+	// Posted to the user ID, as every other DM is: the DM's posting budget
+	// is paced under one name.
+	dm, ts, err := b.postOnce(ctx, j, a.OwnerID, "", b.ownerMessage(rv, a, kind))
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +102,16 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
 		previous, err := tx.SetActionDM(ctx, a.RoundID, a.QuestionID, a.OwnerID, dm, ts)
 		if errors.Is(err, storage.ErrNotFound) {
-			return nil // reassigned meanwhile; the new owner's job takes over
+			// Reassigned while this message was on its way, too late for
+			// the reassignment to retire it: it is retired now, and the new
+			// owner's job takes over.
+			current, err := tx.Action(ctx, a.RoundID, a.QuestionID)
+			if err != nil {
+				return err
+			}
+			_, err = tx.Enqueue(ctx, newJob(jobRetire, a.RoundID, jobPayload{Channel: dm, TS: ts, Stub: stubReassigned,
+				Question: a.QuestionID, UserID: current.OwnerID, Step: changeKey()}, now))
+			return err
 		}
 		if err != nil {
 			return err

@@ -199,24 +199,41 @@ func (b *Bot) runRevealPart(ctx context.Context, j storage.Job) (any, error) {
 // runRevealUpdate re-renders the reveal in place after its gaps changed,
 // unless a newer update is queued.
 func (b *Bot) runRevealUpdate(ctx context.Context, j storage.Job) (any, error) {
-	if newer, err := b.store.NewerPending(ctx, j, fmt.Sprintf("%s:%d:", jobRevealUpdate, roundOf(j))); err != nil || newer {
+	prefix := fmt.Sprintf("%s:%d:", jobRevealUpdate, roundOf(j))
+	if newer, err := b.store.NewerPending(ctx, j, prefix); err != nil || newer {
 		if newer {
 			return nil, outbox.Drop("a newer update is queued")
 		}
 		return nil, err
 	}
-	rv, err := report.Load(ctx, b.store, roundOf(j))
-	if err != nil {
-		return nil, err
+	// An update renders before it waits for chat.update's budget, so one
+	// rendered earlier (on another runner, say) can land after a newer
+	// one. After posting, an update leaves the last word to a newer one
+	// still to run, or else checks that what it posted is still the
+	// latest and posts again if not: the last post is always current.
+	var posted string
+	for range 3 {
+		rv, err := report.Load(ctx, b.store, roundOf(j))
+		if err != nil {
+			return nil, err
+		}
+		if rv.Round.RevealTS == "" {
+			return nil, outbox.Drop("the reveal was not posted")
+		}
+		msg := render.RenderReveal(rv, b.links())
+		rendered := msg.Text + marshal(msg.Blocks)
+		if rendered == posted {
+			return nil, nil
+		}
+		if _, _, _, err := b.api.UpdateMessageContext(ctx, rv.Round.ChannelID, rv.Round.RevealTS, msg.Options()...); err != nil {
+			return nil, fmt.Errorf("update reveal: %w", err)
+		}
+		posted = rendered
+		if newer, err := b.store.NewerPending(ctx, j, prefix); err != nil || newer {
+			return nil, err
+		}
 	}
-	if rv.Round.RevealTS == "" {
-		return nil, outbox.Drop("the reveal was not posted")
-	}
-	msg := render.RenderReveal(rv, b.links())
-	if _, _, _, err := b.api.UpdateMessageContext(ctx, rv.Round.ChannelID, rv.Round.RevealTS, msg.Options()...); err != nil {
-		return nil, fmt.Errorf("update reveal: %w", err)
-	}
-	return nil, nil
+	return nil, outbox.Again()
 }
 
 // runNote posts a change (an owner named, an action done) in the reveal's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/alignbot/alignbot/bot/render"
@@ -158,6 +159,7 @@ func (b *Bot) runCard(ctx context.Context, j storage.Job) (any, error) {
 const (
 	stubQuestionnaireMoved = "questionnaire_moved"
 	stubNudge              = "nudge"
+	stubNudgeSubmitted     = "nudge_submitted"
 	stubOwnerRetired       = "owner_retired"
 	stubReassigned         = "owner_reassigned"
 )
@@ -179,6 +181,8 @@ func (b *Bot) runRetire(ctx context.Context, j storage.Job) (any, error) {
 		msg = render.RenderQuestionnaireMoved(round)
 	case stubNudge:
 		msg = render.RenderNudgeDone(round, false)
+	case stubNudgeSubmitted:
+		msg = render.RenderNudgeDone(round, true)
 	case stubOwnerRetired, stubReassigned:
 		in, err := instrumentOf(round)
 		if err != nil {
@@ -282,6 +286,9 @@ func (b *Bot) runNudge(ctx context.Context, j storage.Job) (any, error) {
 		return nil, outbox.Drop("respondent submitted or declined, or round over")
 	case !final && !now.Before(round.DeadlineAt):
 		return nil, outbox.Drop("past the deadline: the final notice goes instead")
+	case strings.HasPrefix(p.Step, "extended-") && p.Step != "extended-"+fmt.Sprint(round.DeadlineAt.Unix()):
+		// Each extend re-arms one reminder; a later extend's replaces it.
+		return nil, outbox.Drop("the deadline was extended again")
 	}
 	pending, err := b.store.PendingRounds(ctx, round.WorkspaceID, r.UserID)
 	if err != nil {
@@ -299,11 +306,9 @@ func (b *Bot) runNudge(ctx context.Context, j storage.Job) (any, error) {
 	if final {
 		kind = render.NudgeFinal
 	}
-	target := r.DMChannelID
-	if target == "" {
-		target = r.UserID
-	}
-	dm, ts, err := b.postOnce(ctx, j, target, "", render.RenderRespondentNudge(q, kind, now))
+	// Posted to the user ID, as the questionnaire was: the DM's posting
+	// budget is paced under one name.
+	dm, ts, err := b.postOnce(ctx, j, r.UserID, "", render.RenderRespondentNudge(q, kind, now))
 	if err != nil {
 		return nil, err
 	}

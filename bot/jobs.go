@@ -39,25 +39,26 @@ const (
 )
 
 // jobKinds is the table of job kinds: how each runs, whether the team relies
-// on it (then its facilitator hears when it is given up), and how to say what
-// it delivers.
+// on it (then its facilitator hears when it is given up), how to say what it
+// delivers, and, for kinds bound by chat.update's slow budget, how many may
+// wait for it at once.
 func (b *Bot) jobKinds() map[string]outbox.Kind {
 	round := func(what string) func(context.Context, storage.Job) string {
 		return func(ctx context.Context, j storage.Job) string { return b.describeInChannel(ctx, j, what) }
 	}
 	return map[string]outbox.Kind{
 		jobAnnounce:      {Run: b.runAnnounce, Critical: true, Describe: round("the round's announcement")},
-		jobProgress:      {Run: b.runProgress},
+		jobProgress:      {Run: b.runProgress, MaxRunning: 2},
 		jobQuestionnaire: {Run: b.runQuestionnaire, Critical: true, Describe: b.describeRespondent("the questionnaire to")},
-		jobCard:          {Run: b.runCard},
-		jobRetire:        {Run: b.runRetire},
+		jobCard:          {Run: b.runCard, MaxRunning: 2},
+		jobRetire:        {Run: b.runRetire, MaxRunning: 2},
 		jobDeadline:      {Run: b.runDeadline, Critical: true, Describe: round("the deadline note")},
 		jobNudge:         {Run: b.runNudge, Critical: true, Describe: b.describeRespondent("a reminder to")},
 		jobDeclined:      {Run: b.runDeclined},
 		jobReveal:        {Run: b.runReveal, Critical: true, Describe: round("the reveal")},
 		jobChart:         {Run: b.runChart},
 		jobRevealPart:    {Run: b.runRevealPart, Critical: true, Describe: round("part of the reveal's detail")},
-		jobRevealUpdate:  {Run: b.runRevealUpdate},
+		jobRevealUpdate:  {Run: b.runRevealUpdate, MaxRunning: 2},
 		jobNote:          {Run: b.runNote, Critical: true, Describe: round("a note in the reveal's thread")},
 		jobOwnerDM:       {Run: b.runOwnerDM, Critical: true, Describe: b.describeOwner},
 		jobRerun:         {Run: b.runRerun, Critical: true, Describe: round("the reminder of the next round")},

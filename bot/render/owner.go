@@ -90,7 +90,7 @@ func RenderOwnerDM(d OwnerDM) Message {
 	}
 	blocks = append(blocks, StatusButtons(round.ID, a)...)
 	return Message{
-		Text:   fmt.Sprintf("%s %s · %s: %s, due %s.", lead, q.ID, q.Topic, Clip(a.Description, 200), Day(a.DueAt)),
+		Text:   fmt.Sprintf("%s %s · %s: %s, due %s.", lead, q.ID, q.Topic, Inert(a.Description, 200), Day(a.DueAt)),
 		Blocks: blocks,
 	}
 }

@@ -289,7 +289,7 @@ func renderOwnAnswers(q Questionnaire) Message {
 			blocks = append(blocks, contextBlock("own_total", "By your answers: "+own))
 		}
 	}
-	return Message{Text: status, Blocks: blocks}
+	return Message{Text: status, Blocks: capBlocks(blocks, MaxBlocks, "More answers than one message holds.")}
 }
 
 // RenderQuestionnaireMoved replaces an older copy of the questionnaire once

@@ -28,7 +28,7 @@ func RenderReveal(rv report.Reveal, w Workspace) Message {
 		header(fmt.Sprintf("Alignment reveal · round %d", rv.Round.ID)),
 		section("intro", revealIntro(rv)),
 	}
-	if rv.Trend != nil && len(rv.Trend.OwnedGaps) > 0 {
+	if t := rv.Trend; t != nil && (len(t.OwnedGaps) > 0 || t.Previous.OneAnswer != "") {
 		blocks = append(blocks, section("owned_gaps", ownedGapsText(rv)))
 	}
 	blocks = append(blocks, section("headline", headlineText(rv)), section("gaps", gapsText(rv)))
@@ -79,7 +79,10 @@ func revealIntro(rv report.Reveal) string {
 
 func ownedGapsText(rv report.Reveal) string {
 	t := rv.Trend
-	lines := []string{fmt.Sprintf("*Did round %d's owned gaps close?*", t.Previous.ID)}
+	var lines []string
+	if len(t.OwnedGaps) > 0 {
+		lines = append(lines, fmt.Sprintf("*Did round %d's owned gaps close?*", t.Previous.ID))
+	}
 	for _, g := range t.OwnedGaps {
 		lines = append(lines, "• "+VerdictLine(rv.Instrument, g))
 	}

@@ -72,7 +72,7 @@ func Status(rs RoundStatus, rv *report.Reveal) string {
 	if r.NextRoundAt != nil {
 		lines = append(lines, fmt.Sprintf("Next round booked for %s.", Day(*r.NextRoundAt)))
 	}
-	return strings.Join(lines, "\n")
+	return Clip(strings.Join(lines, "\n"), maxSection)
 }
 
 // NoRounds is what status and history say about a channel without rounds.

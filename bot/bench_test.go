@@ -1,0 +1,510 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/alignbot/alignbot/internal/config"
+	"github.com/alignbot/alignbot/internal/slackapi"
+	"github.com/alignbot/alignbot/internal/slackfake"
+	"github.com/alignbot/alignbot/internal/testdb"
+	"github.com/alignbot/alignbot/scoring"
+	"github.com/alignbot/alignbot/storage"
+)
+
+func envInt(b *testing.B, name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("%s: %q is not a positive number", name, v)
+		}
+		return n
+	}
+	return def
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := int(float64(len(s)-1) * p)
+	return s[i]
+}
+
+// benchBot starts a bot against fake with Slack's limits, on a fresh
+// database, and returns it with its store once it is connected.
+func benchBot(b *testing.B, fake *slackfake.Server, limits *slackapi.Limits) (*Bot, *storage.Storage, func()) {
+	b.Helper()
+	ctx := context.Background()
+	store, err := storage.Open(ctx, testdb.New(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := store.Migrate(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	bot, err := New(Options{
+		Config: config.Config{BotToken: config.Secret(fake.BotToken()), AppToken: config.Secret(fake.AppToken()), APIURL: fake.URL(),
+			Deadline: 168 * time.Hour, NudgeAfter: 48 * time.Hour, ActionDue: 720 * time.Hour, ActionNudgeEvery: 168 * time.Hour, RerunAfter: 2160 * time.Hour},
+		Store:  store,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Limits: limits,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- bot.Run(runCtx) }()
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := fake.WaitConnections(wctx, 1); err != nil {
+		b.Fatal(err)
+	}
+	return bot, store, func() {
+		cancel()
+		<-done
+		store.Close()
+	}
+}
+
+// BenchmarkClicks plays ALIGNBOT_BENCH_ROUNDS rounds (default 10; the target
+// is measured at 100) of two respondents each, all started at once in one
+// workspace, through the real slack-go client and the fake Slack enforcing
+// Slack's rate limits. Each respondent answers the ten questions and submits
+// as a person does: each click waits to see the previous one land. It prints
+// how long the questionnaires took to arrive, clicks per second, ack and
+// click → card updated latencies, 429s, database transactions and Slack
+// calls per click, how long until every round was revealed, and, for
+// comparison, the answer upsert alone against the same PostgreSQL at the
+// same concurrency.
+func BenchmarkClicks(b *testing.B) {
+	rounds := envInt(b, "ALIGNBOT_BENCH_ROUNDS", 10)
+	for b.Loop() {
+		benchClicks(b, rounds)
+	}
+}
+
+func benchClicks(b *testing.B, rounds int) {
+	ctx := context.Background()
+	fake, err := slackfake.New() // Slack's limits, enforced
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer fake.Close()
+	type team struct{ fac, mkt, sales, channel string }
+	teams := make([]team, rounds)
+	for i := range teams {
+		t := team{fac: fmt.Sprintf("UF%06d", i), mkt: fmt.Sprintf("UM%06d", i), sales: fmt.Sprintf("US%06d", i), channel: fmt.Sprintf("CB%06d", i)}
+		for _, u := range []string{t.fac, t.mkt, t.sales} {
+			fake.AddUser(slackfake.User{ID: u, Name: strings.ToLower(u), TZ: "UTC"})
+		}
+		fake.AddChannel(slackfake.Channel{ID: t.channel, Name: strings.ToLower(t.channel), Members: []string{t.fac, t.mkt, t.sales}, BotMember: true})
+		teams[i] = t
+	}
+	bot, store, stop := benchBot(b, fake, nil)
+	defer stop()
+	// The floor: what one answer click costs the database alone, the upsert
+	// in its transaction, at the same concurrency, before the bot is busy.
+	baseline, baseP50, baseP99 := upsertBaseline(b, store, 2*rounds, 11)
+
+	// Every round starts at once.
+	start := time.Now()
+	for _, t := range teams {
+		if _, err := fake.SlashCommand(t.fac, t.channel, fmt.Sprintf("start %s %s", fake.MentionUser(t.mkt), fake.MentionUser(t.sales))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	questionnaire := func(user string) (slackfake.Message, bool) {
+		for _, m := range fake.DMs(user) {
+			if isQuestionnaire(m) {
+				return m, true
+			}
+		}
+		return slackfake.Message{}, false
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer wcancel()
+	err = fake.WaitFor(wctx, func() bool {
+		for _, t := range teams {
+			for _, u := range []string{t.mkt, t.sales} {
+				if _, ok := questionnaire(u); !ok {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	arrived := time.Since(start)
+
+	// Every respondent answers and submits, each click after the previous
+	// one shows.
+	callsBefore, txBefore := fake.CallCounts(), store.Transactions()
+	var mu sync.Mutex
+	var acks, updates []time.Duration
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*rounds)
+	clickStart := time.Now()
+	for i, t := range teams {
+		for j, u := range []string{t.mkt, t.sales} {
+			wg.Go(func() {
+				msg, _ := questionnaire(u)
+				revs := len(msg.Revisions)
+				click := func(card, label string) error {
+					cb, err := fake.BuildClick(u, msg, card, label)
+					if err != nil {
+						return err
+					}
+					sent := time.Now()
+					id, err := fake.SendInteraction(cb)
+					if err != nil {
+						return err
+					}
+					cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+					defer cancel()
+					ack, err := fake.WaitAck(cctx, id)
+					if err != nil {
+						return err
+					}
+					m, err := fake.WaitRevision(cctx, msg.Channel, msg.TS, revs+1)
+					if err != nil {
+						return err
+					}
+					mu.Lock()
+					acks = append(acks, ack.At.Sub(sent))
+					updates = append(updates, time.Since(sent))
+					mu.Unlock()
+					revs = len(m.Revisions)
+					return nil
+				}
+				for q := 1; q <= 10; q++ {
+					if err := click(fmt.Sprintf("Q%d", q), fmt.Sprint((i+j+q)%3)); err != nil {
+						errs <- fmt.Errorf("%s Q%d: %w", u, q, err)
+						return
+					}
+				}
+				if err := click("", "Submit"); err != nil {
+					errs <- fmt.Errorf("%s submit: %w", u, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	clickPhase := time.Since(clickStart)
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	callsAfter, txAfter := fake.CallCounts(), store.Transactions()
+	clicks := len(updates)
+
+	// Every round is revealed.
+	err = fake.WaitFor(wctx, func() bool {
+		for _, t := range teams {
+			found := false
+			for _, m := range fake.Messages(t.channel) {
+				if strings.HasPrefix(m.VisibleText(), "Alignment reveal") {
+					found = true
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	revealedAll := time.Since(clickStart)
+
+	slackCalls, responseURLs, updatesCalls := 0, callsAfter["response_url"]-callsBefore["response_url"], callsAfter["chat.update"]-callsBefore["chat.update"]
+	for m, n := range callsAfter {
+		slackCalls += n - callsBefore[m]
+	}
+	rate := float64(clicks) / clickPhase.Seconds()
+	fmt.Printf("clicks: %d rounds, %d respondents; questionnaires all in %s after the starts\n", rounds, 2*rounds, arrived.Round(time.Millisecond))
+	fmt.Printf("clicks: %d clicks in %s: %.0f clicks/s; ack p50 %s p99 %s; click → card updated p50 %s p99 %s\n",
+		clicks, clickPhase.Round(time.Millisecond), rate, percentile(acks, .5), percentile(acks, .99), percentile(updates, .5), percentile(updates, .99))
+	fmt.Printf("clicks: %.2f database transactions and %.2f Slack calls per click (%d response_url posts, %d chat.update, all methods %d); %d answered 429 (the bot saw %v)\n",
+		float64(txAfter-txBefore)/float64(clicks), float64(slackCalls)/float64(clicks), responseURLs, updatesCalls, slackCalls, fake.RateLimitedCount(), bot.RateLimited())
+	fmt.Printf("clicks: every round revealed %s after the first click\n", revealedAll.Round(time.Millisecond))
+	fmt.Printf("clicks: baseline, the answer upsert alone at the same concurrency: %.0f/s, p50 %s p99 %s\n", baseline, baseP50, baseP99)
+	b.ReportMetric(rate, "clicks/s")
+	b.ReportMetric(float64(percentile(updates, .99).Microseconds())/1000, "p99_ms")
+	b.ReportMetric(float64(percentile(updates, .5).Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(fake.RateLimitedCount()), "429s")
+	b.ReportMetric(arrived.Seconds(), "questionnaires_s")
+	b.ReportMetric(revealedAll.Seconds(), "revealed_s")
+	if n := fake.RateLimitedCount(); n != 0 {
+		b.Errorf("%d calls answered 429", n)
+	}
+}
+
+// upsertBaseline runs what one answer click costs the database, the upsert
+// in its transaction, with workers concurrent people clicking n times each,
+// and returns its rate and latencies.
+func upsertBaseline(b *testing.B, store *storage.Storage, workers, n int) (float64, time.Duration, time.Duration) {
+	b.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	var ids []int64
+	for i := range (workers + 1) / 2 {
+		var r storage.Round
+		err := store.Transact(ctx, func(tx *storage.Storage) error {
+			var err error
+			r, err = tx.StartRound(ctx, storage.NewRound{WorkspaceID: "TBASE", ChannelID: fmt.Sprintf("CBASE%d", i), Instrument: scoring.AlignmentMaturity.ID,
+				FacilitatorID: "UF", Roles: scoring.Leads, DeadlineAt: now.Add(time.Hour), CreatedAt: now,
+				Respondents: map[scoring.Role]string{scoring.Marketing: fmt.Sprintf("UBM%d", i), scoring.Sales: fmt.Sprintf("UBS%d", i)}})
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	begin := time.Now()
+	for w := range workers {
+		wg.Go(func() {
+			round, role := ids[w/2], scoring.Leads[w%2]
+			user := fmt.Sprintf("UBM%d", w/2)
+			if role == scoring.Sales {
+				user = fmt.Sprintf("UBS%d", w/2)
+			}
+			for q := range n {
+				t := time.Now()
+				err := store.Transact(ctx, func(tx *storage.Storage) error {
+					_, err := tx.RecordAnswer(ctx, storage.Click{RoundID: round, Role: role, UserID: user,
+						Question: fmt.Sprintf("Q%d", q%10+1), Score: q % 3, At: t})
+					return err
+				})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				mu.Lock()
+				lat = append(lat, time.Since(t))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return float64(len(lat)) / time.Since(begin).Seconds(), percentile(lat, .5), percentile(lat, .99)
+}
+
+// benchRate is the workspace-wide chat.postMessage rate the fake Slack
+// enforces in BenchmarkNudges, per second. Slack publishes "several hundred
+// a minute" without a number; ALIGNBOT_BENCH_RATE changes it (5 is close to
+// Slack and takes half an hour for 10 000 nudges).
+func benchRate(b *testing.B) float64 {
+	if v := os.Getenv("ALIGNBOT_BENCH_RATE"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || r <= 0 {
+			b.Fatalf("ALIGNBOT_BENCH_RATE: %q is not a positive number", v)
+		}
+		return r
+	}
+	return 200
+}
+
+// BenchmarkNudges sends 10 000 due respondent reminders through the fake
+// Slack, which enforces Slack-like limits (one post a second per channel
+// with bursts of 3, a workspace-wide rate, Slack's tiers for the other
+// methods); the bot's client is told the same workspace rate. It reports
+// the elapsed time against the limit's lower bound, and the duplicates and
+// misses, which must be 0.
+func BenchmarkNudges(b *testing.B) {
+	const n = 10_000
+	perSecond := benchRate(b)
+	const burst = 30
+	for b.Loop() {
+		limits := slackfake.SlackRateLimits()
+		limits.PostWorkspace = slackfake.Limit{Every: time.Duration(float64(time.Second) / perSecond), Burst: burst}
+		fake, err := slackfake.New(slackfake.WithRateLimits(limits))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ours := slackapi.SlackLimits()
+		ours.Methods["chat.postMessage"] = slackapi.Limit{PerMinute: perSecond * 60, Burst: burst}
+		ctx := context.Background()
+		store, err := storage.Open(ctx, testdb.New(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := store.Migrate(ctx, nil); err != nil {
+			b.Fatal(err)
+		}
+		users := seedNudges(b, fake, store, n)
+		bot, err := New(Options{
+			Config: config.Config{BotToken: config.Secret(fake.BotToken()), AppToken: config.Secret(fake.AppToken()),
+				APIURL: fake.URL(), NudgeAfter: 48 * time.Hour, Deadline: 168 * time.Hour},
+			Store:  store,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Limits: &ours,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		ran := 0
+		// Jobs deferred by a 429 come due again within seconds.
+		for remaining := -1; remaining != 0; remaining = pendingNudges(b, fake, store) {
+			more, err := bot.RunDueJobs(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ran += more
+		}
+		elapsed := time.Since(start)
+
+		duplicates, missing := 0, 0
+		for _, u := range users {
+			switch got := len(fake.DMs(u)); {
+			case got == 0:
+				missing++
+			case got > 1:
+				duplicates += got - 1
+			}
+		}
+		lowerBound := time.Duration(float64(n-burst) / perSecond * float64(time.Second))
+		b.ReportMetric(elapsed.Seconds(), "elapsed_s")
+		b.ReportMetric(lowerBound.Seconds(), "lower_bound_s")
+		b.ReportMetric(elapsed.Seconds()/lowerBound.Seconds(), "x_bound")
+		b.ReportMetric(float64(duplicates), "duplicates")
+		b.ReportMetric(float64(missing), "missing")
+		b.ReportMetric(float64(fake.RateLimitedCount()), "429s")
+		fmt.Printf("nudges: %d sent in %s; Slack's limit (%.0f posts/s, bursts of %d) allows it in no less than %s (%.3f× the bound); %d duplicates, %d missing, %d answered 429, %d job runs\n",
+			n-missing, elapsed.Round(time.Millisecond), perSecond, burst, lowerBound.Round(time.Millisecond),
+			elapsed.Seconds()/lowerBound.Seconds(), duplicates, missing, fake.RateLimitedCount(), ran)
+		if duplicates != 0 || missing != 0 {
+			b.Errorf("%d duplicates and %d missing, want 0 and 0", duplicates, missing)
+		}
+		store.Close()
+		fake.Close()
+	}
+}
+
+// pendingNudges counts first reminders not yet sent. While some wait out a
+// Retry-After, it waits for the fake to change or a moment to pass.
+func pendingNudges(b *testing.B, fake *slackfake.Server, store *storage.Storage) int {
+	var n int
+	if err := store.DB().Get(&n, `SELECT count(*) FROM jobs WHERE state = 'pending' AND kind = 'nudge' AND (payload->>'n')::int = 1`); err != nil {
+		b.Fatal(err)
+	}
+	if n > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		changed := false
+		fake.WaitFor(ctx, func() bool { ok := changed; changed = true; return ok })
+		cancel()
+	}
+	return n
+}
+
+// seedNudges stores n respondents, two per round in rounds of their own
+// (a person is reminded about at most three rounds at once), each with a
+// questionnaire already in their DM and their first reminder due now.
+func seedNudges(b *testing.B, fake *slackfake.Server, store *storage.Storage, n int) []string {
+	b.Helper()
+	var users, dms, roles []string
+	var rounds []int64
+	for i := range n {
+		u := fmt.Sprintf("UB%07d", i)
+		fake.AddUser(slackfake.User{ID: u, Name: u, TZ: "UTC"})
+		users = append(users, u)
+		dms = append(dms, fake.OpenDM(u))
+		rounds = append(rounds, int64(i/2+1))
+		roles = append(roles, []string{"marketing", "sales"}[i%2])
+	}
+	db := store.DB()
+	now := time.Now()
+	exec := func(query string, args ...any) {
+		if _, err := db.Exec(query, args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	exec(`INSERT INTO teams (id, workspace_id, channel_id) SELECT g, 'T0000FAKE', 'CB' || g FROM generate_series(1, $1) g`, n/2)
+	exec(`INSERT INTO rounds (id, team_id, instrument, facilitator_user_id, deadline_at, created_at)
+		SELECT g, g, 'alignment-maturity', 'UFACIL01', $2, $3 FROM generate_series(1, $1) g`, n/2, now.Add(168*time.Hour), now)
+	exec(`INSERT INTO respondents (round_id, role, user_id, dm_channel_id, questionnaire_ts)
+		SELECT r, role, u, dm, '1700000000.000100' FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(r, role, u, dm)`,
+		pq.Array(rounds), pq.Array(roles), pq.Array(users), pq.Array(dms))
+	exec(`INSERT INTO jobs (key, kind, round_id, payload, run_at)
+		SELECT 'nudge:' || round_id || ':' || role || ':1', 'nudge', round_id,
+			jsonb_build_object('role', role, 'n', 1), $1
+		FROM respondents`, now.Add(-time.Second))
+	exec(`ANALYZE`)
+	return users
+}
+
+// BenchmarkClaimJobs measures claiming due jobs with 1 000 000 jobs due in
+// the future in the table, and prints the claim's plan, which must use the
+// jobs_due index rather than scan the table.
+func BenchmarkClaimJobs(b *testing.B) {
+	ctx := context.Background()
+	store, err := storage.Open(ctx, testdb.New(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx, nil); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	if _, err := store.DB().Exec(`INSERT INTO jobs (key, kind, payload, run_at)
+		SELECT 'future:' || g, 'nudge', '{}', $1::timestamptz + g * interval '1 second' FROM generate_series(1, 1000000) g`, now.Add(time.Hour)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.DB().Exec(`INSERT INTO jobs (key, kind, payload, run_at)
+		SELECT 'due:' || g, 'nudge', '{}', $1 FROM generate_series(1, 100) g`, now.Add(-time.Minute)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := store.DB().Exec(`ANALYZE jobs`); err != nil {
+		b.Fatal(err)
+	}
+	plan, err := store.ExplainClaim(ctx, now, 8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("claim plan with 1 000 000 future jobs:\n  %s\n", strings.Join(plan, "\n  "))
+	if !strings.Contains(strings.Join(plan, "\n"), "Index Scan using jobs_due") {
+		b.Errorf("the claim does not use the jobs_due index")
+	}
+	errRollback := errors.New("rollback")
+	b.ResetTimer()
+	for b.Loop() {
+		// Claim 8 and roll back, so every iteration finds the same queue.
+		err := store.Transact(ctx, func(tx *storage.Storage) error {
+			jobs, err := tx.ClaimJobs(ctx, "bench", now, time.Minute, 8)
+			if err != nil {
+				return err
+			}
+			if len(jobs) != 8 {
+				return fmt.Errorf("claimed %d jobs, want 8", len(jobs))
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			b.Fatal(err)
+		}
+	}
+}
