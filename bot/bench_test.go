@@ -266,11 +266,12 @@ func upsertBaseline(b *testing.B, store *storage.Storage, workers, n int) (float
 	ctx := context.Background()
 	now := time.Now()
 	var ids []int64
+	batch := now.UnixNano()
 	for i := range (workers + 1) / 2 {
 		var r storage.Round
 		err := store.Transact(ctx, func(tx *storage.Storage) error {
 			var err error
-			r, err = tx.StartRound(ctx, storage.NewRound{WorkspaceID: "TBASE", ChannelID: fmt.Sprintf("CBASE%d", i), Instrument: scoring.AlignmentMaturity.ID,
+			r, err = tx.StartRound(ctx, storage.NewRound{WorkspaceID: "TBASE", ChannelID: fmt.Sprintf("CBASE%d-%d", batch, i), Instrument: scoring.AlignmentMaturity.ID,
 				FacilitatorID: "UF", Roles: scoring.Leads, DeadlineAt: now.Add(time.Hour), CreatedAt: now,
 				Respondents: map[scoring.Role]string{scoring.Marketing: fmt.Sprintf("UBM%d", i), scoring.Sales: fmt.Sprintf("UBS%d", i)}})
 			return err

@@ -18,6 +18,8 @@ import (
 	"github.com/alignbot/alignbot/internal/slackfake"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
+
+	"github.com/alignbot/alignbot/internal/testclock"
 )
 
 // Fuzz tests for what people send: the text after /alignment, and the
@@ -241,7 +243,7 @@ func FuzzInteraction(f *testing.F) {
 	for _, seed := range fuzzSeedPayloads(f) {
 		f.Add(seed)
 	}
-	b := &Bot{clock: &fakeClock{now: t0}}
+	b := &Bot{clock: testclock.New(t0)}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var cb slack.InteractionCallback
 		if err := json.Unmarshal(payload, &cb); err != nil {

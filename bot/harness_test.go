@@ -20,6 +20,8 @@ import (
 	"github.com/alignbot/alignbot/internal/testdb"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
+
+	"github.com/alignbot/alignbot/internal/testclock"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
@@ -43,24 +45,6 @@ const (
 	secret  = "CSECRET1" // private, the bot is not a member
 	hidden  = "CHIDDEN1" // private, the bot, the marketing lead and the observer are members
 )
-
-// fakeClock is the bot's time in tests: it only moves when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
 
 // syncBuffer collects log output from several goroutines.
 type syncBuffer struct {
@@ -87,7 +71,7 @@ type harness struct {
 	slack *slackfake.Server
 	dbURL string
 	store *storage.Storage
-	clock *fakeClock
+	clock *testclock.Clock
 	cfg   config.Config
 	logs  *syncBuffer
 
@@ -114,7 +98,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 
 func newHarnessWith(t *testing.T, fakeOpts []slackfake.Option, opts ...harnessOption) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &fakeClock{now: t0}, logs: &syncBuffer{}}
+	h := &harness{t: t, clock: testclock.New(t0), logs: &syncBuffer{}}
 	h.slack = slackfake.Start(t, fakeOpts...)
 	for _, u := range []slackfake.User{
 		{ID: fac, Name: "fiona", RealName: "Fiona Facil", TZ: "America/New_York", TZOffset: -18000},

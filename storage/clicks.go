@@ -176,6 +176,7 @@ func (s *Storage) RecordClick(ctx context.Context, c Click, predicting bool, o C
 	if err != nil {
 		return Questionnaire{}, fmt.Errorf("record click in round %d: %w", c.RoundID, err)
 	}
+	s.transactions.Add(1) // the statement is its own transaction
 	q := Questionnaire{Round: row.Round, Started: row.Started}
 	if row.Role != nil {
 		q.Respondent = Respondent{RoundID: c.RoundID, Role: *row.Role, UserID: c.UserID, DMChannelID: row.DMChannelID,

@@ -63,8 +63,9 @@ type Storage struct {
 	tx bool
 	// dsn, when opened with Open, is kept for Listen's own connection.
 	dsn string
-	// transactions counts the transactions Transact committed, for
-	// benchmarks; shared by the copies Transact hands to fn.
+	// transactions counts the transactions committed by Transact and by
+	// RecordClick's single statement, for benchmarks; shared by the copies
+	// Transact hands to fn.
 	transactions *atomic.Int64
 	// statements are prepared statements of the hot paths, by query, so
 	// that PostgreSQL plans them once: a click's statement is large.
@@ -127,8 +128,8 @@ func New(db *sqlx.DB) *Storage {
 	return &Storage{db: db, q: db, transactions: new(atomic.Int64), statements: new(sync.Map)}
 }
 
-// Transactions returns how many transactions Transact has committed through
-// this Storage.
+// Transactions returns how many transactions Transact and RecordClick have
+// committed through this Storage.
 func (s *Storage) Transactions() int64 { return s.transactions.Load() }
 
 // DB returns the underlying pool, for health checks and tests.

@@ -17,33 +17,15 @@ import (
 	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/internal/testdb"
 	"github.com/alignbot/alignbot/storage"
+
+	"github.com/alignbot/alignbot/internal/testclock"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
-// clock is a test's time, moved by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: t0} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+func newClock() *testclock.Clock { return testclock.New(t0) }
 
 // logs records the messages a runner logs.
 type logs struct {
@@ -379,7 +361,7 @@ func TestTwoRunnersNeverRunTheSameJob(t *testing.T) {
 func TestAnotherRunnerTakesOverAfterTheLease(t *testing.T) {
 	t.Parallel()
 	const lease = 30 * time.Second
-	takeOver := func(t *testing.T, s *storage.Storage, clk *clock) {
+	takeOver := func(t *testing.T, s *storage.Storage, clk *testclock.Clock) {
 		t.Helper()
 		b := outbox.New(outbox.Options{Store: s, Worker: "b", Clock: clk.Now, Lease: lease,
 			Kinds: map[string]outbox.Kind{"reveal": {Run: func(context.Context, storage.Job) (any, error) { return "b", nil }}}})

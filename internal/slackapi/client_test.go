@@ -13,6 +13,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/alignbot/alignbot/internal/slackfake"
+
+	"github.com/alignbot/alignbot/internal/testclock"
 )
 
 // clientMethods are the Web API methods the Client's wrappers call.
@@ -57,7 +59,7 @@ func TestSlackLimitsAreWithinTheFakes(t *testing.T) {
 
 // startFake starts a fake Slack with two channels and a user, and a client
 // for it on a clock the test moves.
-func startFake(t *testing.T, opts ...slackfake.Option) (*slackfake.Server, *Client, *clock) {
+func startFake(t *testing.T, opts ...slackfake.Option) (*slackfake.Server, *Client, *testclock.Clock) {
 	t.Helper()
 	fake := slackfake.Start(t, opts...)
 	fake.AddUser(slackfake.User{ID: "U1", Name: "ann"})

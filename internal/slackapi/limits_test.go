@@ -4,38 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/alignbot/alignbot/internal/testclock"
 )
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
-// clock is a test's time, moved by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: t0} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *testclock.Clock { return testclock.New(t0) }
 
 // newTestClient returns a client without Slack behind it, on a clock the
 // test moves.
-func newTestClient(limits Limits) (*Client, *clock) {
+func newTestClient(limits Limits) (*Client, *testclock.Clock) {
 	c := New(nil, limits)
 	clk := newClock()
 	c.now = clk.Now

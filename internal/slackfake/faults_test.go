@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/alignbot/alignbot/internal/testclock"
 )
 
 func TestInjectedFaults(t *testing.T) {
@@ -94,7 +96,7 @@ func TestShareFaultsAreDeterministic(t *testing.T) {
 
 func TestRateLimits(t *testing.T) {
 	t.Parallel()
-	clock := &manualClock{now: time.Unix(1700000000, 0)}
+	clock := testclock.New(time.Unix(1700000000, 0))
 	fs := Start(t, WithClock(clock.Now), WithRateLimits(SlackRateLimits()))
 	workspace(fs)
 	fs.AddChannel(Channel{ID: "COTHER", Name: "other", BotMember: true})
@@ -172,7 +174,7 @@ func TestDefaultRateLimits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.method, func(t *testing.T) {
 			t.Parallel()
-			clock := &manualClock{now: time.Unix(1700000000, 0)}
+			clock := testclock.New(time.Unix(1700000000, 0))
 			fs := Start(t, WithClock(clock.Now))
 			workspace(fs)
 			api := fs.NewClient()
@@ -201,7 +203,7 @@ func TestDefaultRateLimits(t *testing.T) {
 
 func TestPostLimitsShareADMAndSpareResponseURLs(t *testing.T) {
 	t.Parallel()
-	clock := &manualClock{now: time.Unix(1700000000, 0)}
+	clock := testclock.New(time.Unix(1700000000, 0))
 	fs := Start(t, WithClock(clock.Now))
 	workspace(fs)
 	app := startApp(t, fs)

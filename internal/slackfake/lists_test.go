@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
+
+	"github.com/alignbot/alignbot/internal/testclock"
 )
 
 func TestUsersList(t *testing.T) {
@@ -228,7 +230,7 @@ func TestConversationsList(t *testing.T) {
 // the same cursor works once that has passed.
 func TestListsAreTier2(t *testing.T) {
 	t.Parallel()
-	clock := &manualClock{now: time.Unix(1700000000, 0)}
+	clock := testclock.New(time.Unix(1700000000, 0))
 	fs := Start(t, WithClock(clock.Now))
 	for _, id := range []string{"U1", "U2", "U3", "U4", "U5", "U6", "U7"} {
 		fs.AddUser(User{ID: id, Name: id, TZ: "UTC"})

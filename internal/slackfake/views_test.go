@@ -2,31 +2,14 @@ package slackfake
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/alignbot/alignbot/internal/testclock"
 )
-
-// manualClock is a clock a test moves by hand.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 func startModal() slack.ModalViewRequest {
 	title := slack.NewTextBlockObject(slack.PlainTextType, "New round", false, false)
@@ -55,7 +38,7 @@ func startModal() slack.ModalViewRequest {
 
 func TestViewsOpenAndTriggers(t *testing.T) {
 	t.Parallel()
-	clock := &manualClock{now: time.Unix(1700000000, 0)}
+	clock := testclock.New(time.Unix(1700000000, 0))
 	fs := Start(t, WithClock(clock.Now))
 	workspace(fs)
 	app := startApp(t, fs)
