@@ -97,7 +97,7 @@ func TestGapsOwnersByButtonFormAndCommand(t *testing.T) {
 	id := h.revealStart([]string{mkt, sales}, "")
 	notYet := "The round in <#CREVENUE> isn't revealed yet. Owners are named for the gaps after the reveal, once everyone has submitted."
 	for _, cmd := range []string{"assign Q6 " + m(owner) + " write it down", "addressed Q6", "unaddressed Q6"} {
-		if got := h.revealAsk(fac, cmd); got != notYet {
+		if got := h.ask(fac, revenue, cmd); got != notYet {
 			t.Errorf("%q before the reveal: %q", cmd, got)
 		}
 	}
@@ -136,7 +136,7 @@ func TestGapsOwnersByButtonFormAndCommand(t *testing.T) {
 	h.revealThreadHas(reveal, "<@UFACIL01> named <@UOWEN001> owner of *Q6 · Lead rejection and recycling*: _"+q6.Suggestion+"_, due <!date^")
 
 	// By command, with the person's own words.
-	if got := h.revealAsk(sales, "assign q8 "+m(mkt)+" Monthly win/loss call with marketing"); !strings.HasPrefix(got, "<@UMARIA01> owns Q8: _Monthly win/loss call with marketing_, due <!date^") ||
+	if got := h.ask(sales, revenue, "assign q8 "+m(mkt)+" Monthly win/loss call with marketing"); !strings.HasPrefix(got, "<@UMARIA01> owns Q8: _Monthly win/loss call with marketing_, due <!date^") ||
 		!strings.HasSuffix(got, gapsDue+". I've let them know.") {
 		t.Errorf("assign by command: %q", got)
 	}
@@ -182,13 +182,13 @@ func TestGapsOwnersByButtonFormAndCommand(t *testing.T) {
 
 	// Refused: a question outside the gaps, and someone who does not
 	// manage the round.
-	if got := h.revealAsk(fac, "assign Q1 "+m(owner)+" write it down"); got != "Q1 isn't one of round 1's gaps to own (Q6, Q8, Q9, Q4)." {
+	if got := h.ask(fac, revenue, "assign Q1 "+m(owner)+" write it down"); got != "Q1 isn't one of round 1's gaps to own (Q6, Q8, Q9, Q4)." {
 		t.Errorf("assign outside the gaps: %q", got)
 	}
-	if got := h.revealAsk(owner, "assign Q8 "+m(owner)+" take it over"); got != "Only <@UFACIL01>, <@UMARIA01> and <@USAMUE01> (who started it and who answer it) or a workspace admin can name owners for its gaps in round 1. Nothing was changed." {
+	if got := h.ask(owner, revenue, "assign Q8 "+m(owner)+" take it over"); got != "Only <@UFACIL01>, <@UMARIA01> and <@USAMUE01> (who started it and who answer it) or a workspace admin can name owners for its gaps in round 1. Nothing was changed." {
 		t.Errorf("assign by someone outside the round: %q", got)
 	}
-	if got := h.revealAsk(fac, "assign Q9 "+m(sales)+" Track which assets get used in deals"); !strings.Contains(got, "<@USAMUE01> owns Q9") {
+	if got := h.ask(fac, revenue, "assign Q9 "+m(sales)+" Track which assets get used in deals"); !strings.Contains(got, "<@USAMUE01> owns Q9") {
 		t.Fatalf("assign Q9: %q", got)
 	}
 
@@ -200,7 +200,7 @@ func TestGapsOwnersByButtonFormAndCommand(t *testing.T) {
 		h.revealWaitText(dm, "Done. Thank you: the team sees it in the reveal's thread.")
 	}
 	h.revealThreadHas(reveal, "All 3 actions on the top gaps are done: round 1 is closed. See you at the next round.")
-	h.revealSettle()
+	h.settle()
 	round, err := h.store.Round(ctx, id)
 	if err != nil || round.State != storage.Closed {
 		t.Errorf("round after the top gaps' actions are done: %s %v", round.State, err)
@@ -250,11 +250,11 @@ func TestGapsAlreadyBeingAddressed(t *testing.T) {
 	if got := h.revealClick(fac, reveal, "Q8", "Already being addressed"); got != "Marked Q8 as already being addressed. The top gaps are now Q6, Q9 and Q4." {
 		t.Errorf("addressed by button: %q", got)
 	}
-	if got := h.revealAsk(mkt, "addressed Q6"); got != "Marked Q6 as already being addressed. The top gaps are now Q9, Q4 and Q3." {
+	if got := h.ask(mkt, revenue, "addressed Q6"); got != "Marked Q6 as already being addressed. The top gaps are now Q9, Q4 and Q3." {
 		t.Errorf("addressed by command: %q", got)
 	}
 	reveal = h.revealWaitText(reveal, "Already being addressed, so set aside: Q6 (marked by <@UMARIA01>), Q8 (marked by <@UFACIL01>)\nUndo Q6 Undo Q8")
-	h.revealSettle()
+	h.settle()
 	text := h.current(reveal).VisibleText()
 	revealContains(t, "the reveal", text,
 		"*1. Q9 · Joint content process* · Marketing *0* · Sales *0* · combined 0 of 4",
@@ -266,7 +266,7 @@ func TestGapsAlreadyBeingAddressed(t *testing.T) {
 	}
 
 	// What cannot be set aside, or by whom.
-	if got := h.revealAsk(fac, "assign Q9 "+m(owner)+" Track which assets get used in deals"); !strings.Contains(got, "<@UOWEN001> owns Q9") {
+	if got := h.ask(fac, revenue, "assign Q9 "+m(owner)+" Track which assets get used in deals"); !strings.Contains(got, "<@UOWEN001> owns Q9") {
 		t.Fatalf("assign Q9: %q", got)
 	}
 	for _, tt := range []struct{ user, cmd, want string }{
@@ -275,7 +275,7 @@ func TestGapsAlreadyBeingAddressed(t *testing.T) {
 		{owner, "addressed Q4", "Only <@UFACIL01>, <@UMARIA01> and <@USAMUE01> (who started it and who answer it) or a workspace admin can set gaps aside or take that back in round 1. Nothing was changed."},
 		{fac, "unaddressed Q3", "Q3 isn't marked as already being addressed in round 1, so there is nothing to take back."},
 	} {
-		if got := h.revealAsk(tt.user, tt.cmd); got != tt.want {
+		if got := h.ask(tt.user, revenue, tt.cmd); got != tt.want {
 			t.Errorf("%q: %q, want %q", tt.cmd, got, tt.want)
 		}
 	}
@@ -284,11 +284,11 @@ func TestGapsAlreadyBeingAddressed(t *testing.T) {
 	if got := h.revealClick(fac, reveal, "", "Undo Q8"); got != "Q8 is a candidate for the top gaps again. The top gaps are now Q8, Q9 and Q4." {
 		t.Errorf("undo by button: %q", got)
 	}
-	if got := h.revealAsk(sales, "unaddressed Q6"); got != "Q6 is a candidate for the top gaps again. The top gaps are now Q6, Q8 and Q9." {
+	if got := h.ask(sales, revenue, "unaddressed Q6"); got != "Q6 is a candidate for the top gaps again. The top gaps are now Q6, Q8 and Q9." {
 		t.Errorf("undo by command: %q", got)
 	}
 	reveal = h.revealWaitText(reveal, "*1. Q6 · Lead rejection and recycling*", "Fix-it list")
-	h.revealSettle()
+	h.settle()
 	reveal = h.current(reveal)
 	revealContains(t, "the reveal", reveal.VisibleText(),
 		"*2. Q8 · Sales feedback to marketing*",
@@ -331,7 +331,7 @@ func TestGapsOneQuestion(t *testing.T) {
 
 	// The next round, when it is due.
 	h.advance(h.cfg.RerunAfter)
-	h.revealSettle()
+	h.settle()
 	h.waitMessage(revenue, "The next alignment round is due today")
 	second := h.revealStart([]string{mkt, sales}, "")
 
@@ -402,8 +402,8 @@ func TestGapVerdictsInTheNextRound(t *testing.T) {
 		"*1. Q7 · Attribution agreement* · Marketing *0* · Sales *2* · combined 2 of 4",
 		"*2. Q1 · MQL/SQL definitions* · Marketing *2* · Sales *0* · combined 2 of 4",
 		"*3. Q6 · Lead rejection and recycling* · Marketing *1* · Sales *1* · combined 2 of 4")
-	h.revealAsk(fac, "assign Q7 "+m(owner)+" Joint attribution working session with finance")
-	h.revealAsk(fac, "assign Q1 "+m(sales)+" Write the MQL and SQL definitions with marketing")
+	h.ask(fac, revenue, "assign Q7 "+m(owner)+" Joint attribution working session with finance")
+	h.ask(fac, revenue, "assign Q1 "+m(sales)+" Write the MQL and SQL definitions with marketing")
 
 	dm := h.gapsOwnerDM(owner, "Q7")
 	h.click(owner, dm, "", "Done")
@@ -415,7 +415,7 @@ func TestGapVerdictsInTheNextRound(t *testing.T) {
 	h.revealThreadHas(reveal, "<@USAMUE01> marked the action on *Q1 · MQL/SQL definitions* (owner <@USAMUE01>) *blocked*. Reason: Waiting for the new CRM fields")
 
 	h.advance(h.cfg.RerunAfter)
-	h.revealSettle()
+	h.settle()
 	second, next := h.revealPlay([]string{mkt, sales}, "", map[string][]int{
 		mkt:   {2, 2, 2, 2, 2, 1, 2, 2, 2, 2}, // 19
 		sales: {0, 2, 2, 2, 2, 1, 2, 2, 2, 2}, // 17: Q1 still 0
@@ -437,7 +437,7 @@ func TestGapVerdictsInTheNextRound(t *testing.T) {
 		"Marketing lead: 17 → 19 (Tier 4 Integrated → Tier 5 Predictive)\nSales lead: 17 → 17 (Tier 4 Integrated → Tier 4 Integrated)",
 		"*Questions that moved*\nQ7 ↑ combined 2 → 4, lead gap 2 → 0")
 
-	history := h.revealAsk(fac, "history")
+	history := h.ask(fac, revenue, "history")
 	revealContains(t, "history", history,
 		"• Round 2, started <!date^", "team *Tier 4 Integrated* (Marketing 19, Sales 17), 1 structural gap, 0 of 0 actions done\n",
 		"team *Tier 4 Integrated* (Marketing 17, Sales 17), 2 structural gaps, 1 of 2 actions done; owned gaps closed by the next round: *1 of 2*")

@@ -21,7 +21,7 @@ func TestInstrumentStageGate(t *testing.T) {
 	h.startBot()
 	m := h.slack.MentionUser
 
-	if got := h.revealAsk(fac, "start "+m(mkt)+" "+m(sales)+" "+m(obs)+" stage-gate"); got !=
+	if got := h.ask(fac, revenue, "start "+m(mkt)+" "+m(sales)+" "+m(obs)+" stage-gate"); got !=
 		"The Alignment Maturity Stage Self-Assessment has 2 roles (the CMO and the CRO); you named 3 people." {
 		t.Errorf("an observer for the stage gate: %q", got)
 	}
@@ -112,13 +112,13 @@ func TestInstrumentsKeepSeparateTrends(t *testing.T) {
 		mkt:   {2, 2, 0, 2, 2, 2, 2, 2, 2, 2}, // the CRM is not the source of truth
 		sales: {2, 2, 2, 2, 2, 2, 2, 2, 2, 2},
 	})
-	if got := h.revealAsk(fac, "assign Q3 "+m(owner)+" Retire the pipeline spreadsheet"); !strings.Contains(got, "<@UOWEN001> owns Q3") {
+	if got := h.ask(fac, revenue, "assign Q3 "+m(owner)+" Retire the pipeline spreadsheet"); !strings.Contains(got, "<@UOWEN001> owns Q3") {
 		t.Fatalf("assign Q3: %q", got)
 	}
 
 	// An observer for an instrument without one is refused, typed or in
 	// the form.
-	if got := h.revealAsk(fac, "start "+m(mkt)+" "+m(sales)+" "+m(obs)+" revenue-alignment"); got !=
+	if got := h.ask(fac, revenue, "start "+m(mkt)+" "+m(sales)+" "+m(obs)+" revenue-alignment"); got !=
 		"The Revenue Alignment Diagnostic has 2 roles (the Marketing leader and the Sales leader); you named 3 people." {
 		t.Errorf("an observer for the revenue diagnostic: %q", got)
 	}
@@ -191,7 +191,7 @@ func TestInstrumentsKeepSeparateTrends(t *testing.T) {
 	if e := h.revealCheckExport(third, reveal); len(e.PreviousGaps) != 1 || e.PreviousGaps[0].Question != "Q3" || e.PreviousGaps[0].Verdict != "closed" {
 		t.Errorf("the third round exports previous gaps %+v", e.PreviousGaps)
 	}
-	history := h.revealAsk(fac, "history")
+	history := h.ask(fac, revenue, "history")
 	revealContains(t, "history", history,
 		"_Marketing-Sales Alignment Maturity Diagnostic_\n• Round 3, started",
 		"• Round 1, started",

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/config"
 	"github.com/alignbot/alignbot/internal/slackapi"
@@ -126,23 +124,6 @@ func (o orr) settle(what string, cond func() bool) {
 		}
 	}
 	o.t.Fatalf("never settled: %s", what)
-}
-
-// quiet reports whether no job is due or running on a live replica (what
-// idle waits for).
-func (o orr) quiet() bool {
-	var live []string
-	for _, r := range o.replicas() {
-		if r.cancel != nil {
-			live = append(live, r.bot.worker)
-		}
-	}
-	var n int
-	err := o.store.DB().Get(&n, `SELECT count(*) FROM jobs j WHERE state = 'pending'
-		AND ((run_at <= $1 AND lease_token IS NULL AND (after IS NULL OR NOT EXISTS (
-			SELECT 1 FROM jobs w WHERE w.key = j.after AND w.state = 'pending')))
-		  OR (lease_token IS NOT NULL AND leased_by = ANY($2)))`, o.clock.Now(), pq.Array(live))
-	return err == nil && n == 0
 }
 
 // addTeams adds channels the bot and everyone are members of.

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/lib/pq"
 	"github.com/slack-go/slack"
 
 	"github.com/alignbot/alignbot/internal/report"
@@ -83,63 +82,8 @@ func (h *harness) revealPlay(people []string, extra string, scores map[string][]
 func (h *harness) revealWait(id int64) slackfake.Message {
 	h.t.Helper()
 	msg := h.waitMessage(revenue, fmt.Sprintf("Alignment reveal · round %d", id))
-	h.revealSettle()
+	h.settle()
 	return h.current(msg)
-}
-
-// revealSettle waits until no job is due, letting the bot's clock run on
-// through a job deferred by Slack's Retry-After (at most a minute): on the
-// test's clock, which moves only when told, such a job would wait forever.
-// Replicas starting together use the whole budget until their first
-// heartbeat counts each other, so two of them may meet a 429.
-func (h *harness) revealSettle() {
-	h.t.Helper()
-	for {
-		h.revealIdle()
-		var next *time.Time
-		if err := h.store.DB().Get(&next, `SELECT min(run_at) FROM jobs WHERE state = 'pending' AND lease_token IS NULL
-			AND run_at > $1 AND run_at <= $2`, h.clock.Now(), h.clock.Now().Add(time.Minute)); err != nil {
-			h.t.Fatal(err)
-		}
-		if next == nil {
-			return
-		}
-		h.advance(next.Sub(h.clock.Now()))
-	}
-}
-
-// revealIdle is the harness's idle with more patience: the bot updates a
-// message in place at most every few seconds per channel, so a burst of gap
-// changes can take longer to drain than idle allows on a busy machine.
-func (h *harness) revealIdle() {
-	h.t.Helper()
-	var live []string
-	for _, r := range h.replicas() {
-		if r.cancel != nil {
-			live = append(live, r.bot.worker)
-		}
-	}
-	err := h.poll(2*time.Minute, func() bool {
-		var n int
-		err := h.store.DB().Get(&n, `SELECT count(*) FROM jobs j WHERE state = 'pending'
-			AND ((run_at <= $1 AND lease_token IS NULL AND (after IS NULL OR NOT EXISTS (
-				SELECT 1 FROM jobs w WHERE w.key = j.after AND w.state = 'pending')))
-			  OR (lease_token IS NOT NULL AND leased_by = ANY($2)))`,
-			h.clock.Now(), pq.Array(live))
-		return err == nil && n == 0
-	})
-	if err != nil {
-		h.t.Fatal("timed out waiting for the job queue to drain")
-	}
-}
-
-// revealAsk types /alignment text as user in #revenue and returns the answer
-// only they see.
-func (h *harness) revealAsk(user, text string) string {
-	h.t.Helper()
-	n := len(h.ephemerals(user))
-	h.command(user, revenue, text)
-	return h.waitEphemeral(user, n+1)
 }
 
 // revealClick clicks a button of a message and returns the answer the
@@ -173,7 +117,7 @@ func (h *harness) revealThreadHas(reveal slackfake.Message, want string) {
 }
 
 // revealWaitFor is waitFor for what may wait behind the bot's pace of
-// updates in a channel (see revealIdle).
+// updates in a channel (see settle).
 func (h *harness) revealWaitFor(what string, cond func() bool) {
 	h.t.Helper()
 	if err := h.poll(2*time.Minute, cond); err != nil {
@@ -883,7 +827,7 @@ func TestRevealPerception(t *testing.T) {
 			// Blind until the reveal: nothing in the channel or answered
 			// to anyone there says what anyone expects, and the export
 			// refuses.
-			status := h.revealAsk(fac, "status")
+			status := h.ask(fac, revenue, "status")
 			h.idle()
 			var before []string
 			for _, m := range h.slack.Messages(revenue) {

@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/lib/pq"
 	"github.com/slack-go/slack"
 
 	"github.com/alignbot/alignbot/bot/render"
@@ -47,56 +46,12 @@ func secRevealed(t *testing.T) (*harness, slackfake.Message) {
 		h.submit(u)
 	}
 	reveal := h.waitMessage(revenue, "Alignment reveal · round 1")
-	h.secSettle()
+	h.settle()
 	reveal = h.current(reveal)
 	if text := reveal.VisibleText(); !strings.Contains(text, "*1. Q7 · ") || !strings.Contains(text, "*2. Q3 · ") || !strings.Contains(text, "*3. Q6 · ") {
 		t.Fatalf("the reveal's top gaps are not Q7, Q3 and Q6:\n%s", text)
 	}
 	return h, reveal
-}
-
-// secSettle waits until no job is due, moving the clock through a job
-// deferred by Slack's Retry-After (at most a minute), which the test's clock
-// would otherwise never reach.
-func (h *harness) secSettle() {
-	h.t.Helper()
-	for {
-		var live []string
-		for _, r := range h.replicas() {
-			if r.cancel != nil {
-				live = append(live, r.bot.worker)
-			}
-		}
-		err := h.poll(2*time.Minute, func() bool {
-			var n int
-			err := h.store.DB().Get(&n, `SELECT count(*) FROM jobs j WHERE state = 'pending'
-				AND ((run_at <= $1 AND lease_token IS NULL AND (after IS NULL OR NOT EXISTS (
-					SELECT 1 FROM jobs w WHERE w.key = j.after AND w.state = 'pending')))
-				  OR (lease_token IS NOT NULL AND leased_by = ANY($2)))`, h.clock.Now(), pq.Array(live))
-			return err == nil && n == 0
-		})
-		if err != nil {
-			h.t.Fatal("timed out waiting for the job queue to drain")
-		}
-		var next *time.Time
-		if err := h.store.DB().Get(&next, `SELECT min(run_at) FROM jobs WHERE state = 'pending' AND lease_token IS NULL
-			AND run_at > $1 AND run_at <= $2`, h.clock.Now(), h.clock.Now().Add(time.Minute)); err != nil {
-			h.t.Fatal(err)
-		}
-		if next == nil {
-			return
-		}
-		h.advance(next.Sub(h.clock.Now()))
-	}
-}
-
-// secAsk types /alignment text as user in channel and returns the answer
-// only they see.
-func (h *harness) secAsk(user, channel, text string) string {
-	h.t.Helper()
-	n := len(h.ephemerals(user))
-	h.command(user, channel, text)
-	return h.waitEphemeral(user, n+1)
 }
 
 // secSend sends an interaction, perhaps tampered with, and returns the
@@ -289,7 +244,7 @@ func TestSecurityTypedTextStaysInert(t *testing.T) {
 	escaped := "assign Q7 " + h.slack.MentionUser(owner) + " <!channel> <!here> <https://evil.example|Log in to unblock> " +
 		"<!subteam^S0123|@mkt-team> <!everyone> R&amp;D &lt;3 &amp;lt;"
 	typed := "@channel @here Log in to unblock (https://evil.example) @mkt-team @everyone R&D <3 &lt;"
-	got := h.secAsk(fac, revenue, escaped)
+	got := h.ask(fac, revenue, escaped)
 	if want := "<@UOWEN001> owns Q7: _" + render.Inert(typed, render.MaxText) + "_, due "; !strings.HasPrefix(got, want) {
 		t.Errorf("assign by command: %q, want it to start %q", got, want)
 	}
@@ -321,7 +276,7 @@ func TestSecurityTypedTextStaysInert(t *testing.T) {
 	if errs := h.secForm(fac, reveal, "", "Answer it as a team", render.CallbackOneAnswer, map[string]map[string]string{"answer": {"text": answer}}); errs != nil {
 		t.Fatalf("the one-question form: %v", errs)
 	}
-	h.secSettle()
+	h.settle()
 	if a, err := h.store.Action(ctx, 1, "Q3"); err != nil || a.Description != formText {
 		t.Errorf("stored %q (%v), want what was typed: %q", a.Description, err, formText)
 	}
@@ -349,7 +304,7 @@ func TestSecurityTypedTextStaysInert(t *testing.T) {
 	if want := "Your 30-day action: _" + inert(typed) + "_"; !strings.Contains(dmText, want) || !strings.Contains(dmText, inert(reason)) {
 		t.Errorf("the owner's DM lacks %q or the reason:\n%s", want, dmText)
 	}
-	status := h.secAsk(obs, revenue, "status")
+	status := h.ask(obs, revenue, "status")
 	for _, want := range []string{"_" + inert(typed) + "_", "_" + inert(formText) + "_"} {
 		if !strings.Contains(status, want) {
 			t.Errorf("status lacks %q:\n%s", want, status)
@@ -408,17 +363,17 @@ func TestSecurityPermissions(t *testing.T) {
 
 	// While collecting: more time, cancel.
 	before := h.secState()
-	if got := h.secAsk(obs, revenue, "extend 3d"); got != secManagers+"give more time in round 1. Nothing was changed." {
+	if got := h.ask(obs, revenue, "extend 3d"); got != secManagers+"give more time in round 1. Nothing was changed." {
 		t.Errorf("extend by someone outside the round: %q", got)
 	}
 	for _, u := range []string{obs, sales} {
-		got := h.secAsk(u, revenue, "cancel")
+		got := h.ask(u, revenue, "cancel")
 		if want := "Only <@UFACIL01>, who started round 1, or a workspace admin can cancel it."; !strings.HasPrefix(got, want) || !strings.Contains(got, "decline") {
 			t.Errorf("cancel by %s: %q, want %q and how to decline", u, got, want)
 		}
 	}
 	h.secUnchanged("refused extends and cancels", before)
-	if got := h.secAsk(admin, revenue, "extend 1d"); !strings.HasPrefix(got, "Round 1 is now due") {
+	if got := h.ask(admin, revenue, "extend 1d"); !strings.HasPrefix(got, "Round 1 is now due") {
 		t.Errorf("extend by an admin: %q", got)
 	}
 	if r, err := h.store.Round(ctx, 1); err != nil || !r.DeadlineAt.Equal(t0.Add(8*24*time.Hour)) {
@@ -430,14 +385,14 @@ func TestSecurityPermissions(t *testing.T) {
 		h.submit(u)
 	}
 	reveal := h.waitMessage(revenue, "Alignment reveal · round 1")
-	h.secSettle()
-	if got := h.secAsk(fac, revenue, "assign Q7 "+m(owner)+" Agree attribution with finance"); !strings.Contains(got, "<@UOWEN001> owns Q7") {
+	h.settle()
+	if got := h.ask(fac, revenue, "assign Q7 "+m(owner)+" Agree attribution with finance"); !strings.Contains(got, "<@UOWEN001> owns Q7") {
 		t.Fatalf("assign Q7: %q", got)
 	}
-	if got := h.secAsk(fac, revenue, "addressed Q6"); !strings.HasPrefix(got, "Marked Q6 as already being addressed.") {
+	if got := h.ask(fac, revenue, "addressed Q6"); !strings.HasPrefix(got, "Marked Q6 as already being addressed.") {
 		t.Fatalf("addressed Q6: %q", got)
 	}
-	h.secSettle()
+	h.settle()
 	reveal = h.current(reveal)
 	dm := h.secOwnerDM(owner, "Q7")
 
@@ -452,7 +407,7 @@ func TestSecurityPermissions(t *testing.T) {
 		{"unaddressed Q6", asideRefused},
 		{"extend 1d", "No round is collecting answers in <#CREVENUE>."},
 	} {
-		if got := h.secAsk(obs, revenue, tt.cmd); got != tt.want {
+		if got := h.ask(obs, revenue, tt.cmd); got != tt.want {
 			t.Errorf("%q by someone outside the round: %q, want %q", tt.cmd, got, tt.want)
 		}
 	}
@@ -500,17 +455,17 @@ func TestSecurityPermissions(t *testing.T) {
 	if errs := h.secSubmission(blocked); errs["reason"] != statusRefused {
 		t.Errorf("the blocked form sent by someone else: %v, want %q", errs, statusRefused)
 	}
-	h.secSettle()
+	h.settle()
 	h.secUnchanged("what someone outside the round tried", before)
 
 	// An admin can; the owner changes their own action, and only that.
-	if got := h.secAsk(admin, revenue, "addressed Q3"); !strings.HasPrefix(got, "Marked Q3 as already being addressed.") {
+	if got := h.ask(admin, revenue, "addressed Q3"); !strings.HasPrefix(got, "Marked Q3 as already being addressed.") {
 		t.Errorf("addressed by an admin: %q", got)
 	}
-	if got := h.secAsk(admin, revenue, "unaddressed Q3"); !strings.HasPrefix(got, "Q3 is a candidate for the top gaps again.") {
+	if got := h.ask(admin, revenue, "unaddressed Q3"); !strings.HasPrefix(got, "Q3 is a candidate for the top gaps again.") {
 		t.Errorf("unaddressed by an admin: %q", got)
 	}
-	if got := h.secAsk(owner, revenue, "assign Q3 "+m(owner)+" mine too"); got != assignRefused {
+	if got := h.ask(owner, revenue, "assign Q3 "+m(owner)+" mine too"); got != assignRefused {
 		t.Errorf("an owner naming owners for other gaps: %q", got)
 	}
 	h.click(owner, h.current(dm), "", "Still on it")
@@ -520,12 +475,12 @@ func TestSecurityPermissions(t *testing.T) {
 	})
 
 	// Cancelling: the facilitator can; a respondent declines instead.
-	h.secSettle()
+	h.settle()
 	h.startRound(mkt, sales)
-	if got := h.secAsk(mkt, revenue, "cancel"); !strings.Contains(got, "decline") {
+	if got := h.ask(mkt, revenue, "cancel"); !strings.Contains(got, "decline") {
 		t.Errorf("cancel by a respondent: %q", got)
 	}
-	if got := h.secAsk(fac, revenue, "cancel"); got != "Cancelled round 2. Nobody's answers were shared." {
+	if got := h.ask(fac, revenue, "cancel"); got != "Cancelled round 2. Nobody's answers were shared." {
 		t.Errorf("cancel by the facilitator: %q", got)
 	}
 
@@ -533,7 +488,7 @@ func TestSecurityPermissions(t *testing.T) {
 	// channel, and by the form.
 	before = h.secState()
 	notMember := "You're not a member of <#CHIDDEN1>, so you can't start a round there. Join it first, or start the round in a channel you're in."
-	if got := h.secAsk(fac, revenue, "start "+m(mkt)+" "+m(sales)+" "+h.slack.MentionChannel(hidden)); got != notMember {
+	if got := h.ask(fac, revenue, "start "+m(mkt)+" "+m(sales)+" "+h.slack.MentionChannel(hidden)); got != notMember {
 		t.Errorf("start in #hidden by someone not in it: %q, want %q", got, notMember)
 	}
 	h.command(fac, revenue, "start")
@@ -544,10 +499,10 @@ func TestSecurityPermissions(t *testing.T) {
 	}
 	h.secUnchanged("starts in a private channel", before)
 	// Someone in #hidden can start there, from another channel.
-	if got := h.secAsk(mkt, revenue, "start "+m(obs)+" "+m(sales)+" "+h.slack.MentionChannel(hidden)); !strings.HasPrefix(got, "Started round 3") {
+	if got := h.ask(mkt, revenue, "start "+m(obs)+" "+m(sales)+" "+h.slack.MentionChannel(hidden)); !strings.HasPrefix(got, "Started round 3") {
 		t.Errorf("start in #hidden by a member: %q", got)
 	}
-	h.secSettle()
+	h.settle()
 	h.secNoInternalErrors()
 }
 
@@ -599,11 +554,11 @@ func TestSecurityForgedButtons(t *testing.T) {
 	h, reveal := secRevealed(t)
 	ctx := context.Background()
 	m := h.slack.MentionUser
-	if got := h.secAsk(fac, revenue, "assign Q7 "+m(owner)+" Agree attribution with finance"); !strings.Contains(got, "<@UOWEN001> owns Q7") {
+	if got := h.ask(fac, revenue, "assign Q7 "+m(owner)+" Agree attribution with finance"); !strings.Contains(got, "<@UOWEN001> owns Q7") {
 		t.Fatalf("assign Q7: %q", got)
 	}
 	// Round 2, collecting in #hidden, where the facilitator is not.
-	if got := h.secAsk(mkt, hidden, "start "+m(obs)+" "+m(sales)); !strings.HasPrefix(got, "Started round 2") {
+	if got := h.ask(mkt, hidden, "start "+m(obs)+" "+m(sales)); !strings.HasPrefix(got, "Started round 2") {
 		t.Fatalf("start round 2 in #hidden: %q", got)
 	}
 	var card slackfake.Message
@@ -616,7 +571,7 @@ func TestSecurityForgedButtons(t *testing.T) {
 		}
 		return false
 	})
-	h.secSettle()
+	h.settle()
 	reveal = h.current(reveal)
 	dm := h.secOwnerDM(owner, "Q7")
 	before := h.secState()
@@ -714,7 +669,7 @@ func TestSecurityForgedButtons(t *testing.T) {
 			t.Errorf("the %s form with metadata %s: %v, want it refused as tampered", tt.callback, tt.metadata, errs)
 		}
 	}
-	h.secSettle()
+	h.settle()
 	h.secUnchanged("forged buttons and forms", before)
 	if n := len(h.current(reveal).Revisions); n != revisions {
 		t.Errorf("the reveal was updated %d times by forged buttons", n-revisions)
@@ -742,18 +697,18 @@ func TestSecurityLimits(t *testing.T) {
 		{"assign Q3 " + m(owner) + " \x1b[31mred", "That text contains a control character (U+001B) that I can't store; nothing was changed. Please type it again."},
 		{"status\x07", "That text contains a control character (U+0007) that I can't store; nothing was changed. Please type it again."},
 	} {
-		if got := h.secAsk(fac, revenue, tt.cmd); got != tt.want {
+		if got := h.ask(fac, revenue, tt.cmd); got != tt.want {
 			t.Errorf("%q: %q, want %q", render.Clip(tt.cmd, 40), got, tt.want)
 		}
 	}
 	long := strings.Repeat("x", 40000)
-	got := h.secAsk(fac, revenue, long)
+	got := h.ask(fac, revenue, long)
 	if !strings.HasPrefix(got, "I don't know `x") || !strings.HasSuffix(got, "…`. Try `/alignment help`.") || strings.Count(got, "x") > 50 || utf8.RuneCountInString(got) > 100 {
 		t.Errorf("an unknown 40 000-character word is answered with %d characters: %q", utf8.RuneCountInString(got), render.Clip(got, 200))
 	}
 	h.secUnchanged("refused commands", before)
 
-	if got := h.secAsk(fac, revenue, "assign Q7 "+m(owner)+" "+e500); !strings.HasPrefix(got, "<@UOWEN001> owns Q7: _"+e500+"_") {
+	if got := h.ask(fac, revenue, "assign Q7 "+m(owner)+" "+e500); !strings.HasPrefix(got, "<@UOWEN001> owns Q7: _"+e500+"_") {
 		t.Errorf("an action of 500 é: %q", render.Clip(got, 100))
 	}
 	if a, err := h.store.Action(ctx, 1, "Q7"); err != nil || a.Description != e500 {
@@ -761,7 +716,7 @@ func TestSecurityLimits(t *testing.T) {
 	}
 
 	// In forms.
-	h.secSettle()
+	h.settle()
 	dm := h.secOwnerDM(owner, "Q7")
 	before = h.secState()
 	for _, tt := range []struct {
@@ -789,7 +744,7 @@ func TestSecurityLimits(t *testing.T) {
 			t.Errorf("the %s form: %v, want %q under %q", tt.label, errs, tt.want, tt.field)
 		}
 	}
-	h.secSettle()
+	h.settle()
 	h.secUnchanged("refused forms", before)
 	if errs := h.secForm(fac, reveal, "", "Answer it as a team", render.CallbackOneAnswer, map[string]map[string]string{"answer": {"text": e500}}); errs != nil {
 		t.Errorf("a one answer of 500 é: %v", errs)
@@ -797,7 +752,7 @@ func TestSecurityLimits(t *testing.T) {
 	if errs := h.secForm(owner, dm, "", "Blocked", render.CallbackBlocked, map[string]map[string]string{"reason": {"text": "é\n" + e500[:2*(render.MaxText-2)]}}); errs != nil {
 		t.Errorf("a reason of 500 characters over two lines: %v", errs)
 	}
-	h.secSettle()
+	h.settle()
 	for _, msg := range append(h.slack.Messages(revenue), h.slack.DMs(owner)...) {
 		var blocks []struct {
 			Type string `json:"type"`

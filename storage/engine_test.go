@@ -11,21 +11,9 @@ import (
 
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
-)
 
-// eventually polls cond until it holds, failing the test after ten seconds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
+	"github.com/alignbot/alignbot/internal/testclock"
+)
 
 // lockWaiters counts the statements of the test's database waiting for a
 // row lock.
@@ -524,7 +512,7 @@ func TestLiveMessageSettersUnderConcurrency(t *testing.T) {
 					previous, err := m.set(ctx, s, "3.3")
 					second <- result{previous, err}
 				}()
-				eventually(t, "the second setter to wait for the row lock", func() bool { return lockWaiters(t, s) == 1 })
+				testclock.Eventually(t, "the second setter to wait for the row lock", func() bool { return lockWaiters(t, s) == 1 })
 				return nil
 			})
 			if err != nil {
@@ -598,7 +586,7 @@ func TestExtendDeadline(t *testing.T) {
 					got <- d
 				}()
 			}
-			eventually(t, "both extends to wait for the round", func() bool { return lockWaiters(t, s) == 2 })
+			testclock.Eventually(t, "both extends to wait for the round", func() bool { return lockWaiters(t, s) == 2 })
 			return nil
 		})
 		if err != nil {

@@ -105,20 +105,6 @@ func within[T any](t *testing.T, what string, ch <-chan T) T {
 	}
 }
 
-// eventually polls cond until it holds, failing the test after ten seconds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
-
 // run starts r.Run and returns a function that stops it and waits for it.
 func run(r *outbox.Runner, notify <-chan struct{}) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -458,13 +444,13 @@ func TestTheHeartbeatKeepsALongJobsLease(t *testing.T) {
 	for i := range 3 {
 		// Well past the lease end the last renewal gave.
 		clk.Advance(time.Second)
-		eventually(t, fmt.Sprintf("renewal %d", i+1), func() bool { return job(t, s, "upload:1").RunAt.After(clk.Now()) })
+		testclock.Eventually(t, fmt.Sprintf("renewal %d", i+1), func() bool { return job(t, s, "upload:1").RunAt.After(clk.Now()) })
 		if n, err := b.RunDue(ctx); err != nil || n != 0 {
 			t.Fatalf("renewal %d: the other runner ran %d, %v; want 0", i+1, n, err)
 		}
 	}
 	finish()
-	eventually(t, "runner a to finish the job", func() bool { return job(t, s, "upload:1").State == storage.JobDone })
+	testclock.Eventually(t, "runner a to finish the job", func() bool { return job(t, s, "upload:1").State == storage.JobDone })
 	if j := job(t, s, "upload:1"); string(j.Result) != `"a"` || j.Attempts != 1 {
 		t.Errorf("job: result %s, %d attempts; want a's, on attempt 1", j.Result, j.Attempts)
 	}
@@ -565,5 +551,5 @@ func TestCountsAreFilledByThePeriodicCount(t *testing.T) {
 	stop := run(r, nil)
 	defer stop()
 	want := map[storage.JobState]int{storage.JobDone: 1, storage.JobParked: 1, storage.JobPending: 1}
-	eventually(t, "the first count", func() bool { return cmp.Equal(want, r.Counts()) })
+	testclock.Eventually(t, "the first count", func() bool { return cmp.Equal(want, r.Counts()) })
 }

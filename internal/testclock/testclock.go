@@ -1,9 +1,10 @@
-// Package testclock is a clock for tests that moves only when told to, safe
-// to read from many goroutines.
+// Package testclock is time for tests: a clock that moves only when told to,
+// safe to read from many goroutines, and polling with a deadline.
 package testclock
 
 import (
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -35,4 +36,19 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+// Eventually polls cond with the real clock until it holds, failing the test
+// after ten seconds with what it was waiting for.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
 }
