@@ -122,8 +122,18 @@ func New(opts Options) (*Bot, error) {
 	if b.clock == nil {
 		b.clock = systemClock{}
 	}
+	inFlight := opts.MaxInFlight
+	if inFlight <= 0 {
+		inFlight = defaultMaxInFlight
+	}
 	if b.httpClient == nil {
-		b.httpClient = &http.Client{Timeout: 30 * time.Second}
+		// Clicks answer through Slack side by side: keep a connection for
+		// each handler that may run at once (the default keeps two per
+		// host, so every other call would open and close its own).
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = inFlight
+		t.MaxIdleConns = 2 * t.MaxIdleConnsPerHost
+		b.httpClient = &http.Client{Timeout: 30 * time.Second, Transport: t}
 	}
 	if b.worker == "" {
 		host, _ := os.Hostname()
@@ -141,7 +151,7 @@ func New(opts Options) (*Bot, error) {
 	b.limited = slackapi.New(b.client, limits)
 	b.api = b.limited
 	b.dir = newDirectory(b.api, b.log)
-	b.clicks = newLanes(max(opts.MaxInFlight, 0))
+	b.clicks = newLanes(inFlight)
 	b.runner = outbox.New(outbox.Options{
 		Store:       b.store,
 		Kinds:       b.jobKinds(),

@@ -110,15 +110,25 @@ func (b *Bot) submitBlockedForm(ctx context.Context, envelopeID string, cb slack
 	return nil
 }
 
-func (b *Bot) clickOneAnswer(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
+// channelRound reads the round a channel message's button names, replying
+// that the click was tampered with unless the round belongs to the
+// workspace and the channel the button was clicked in.
+func (b *Bot) channelRound(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) (storage.Round, bool) {
 	roundID, err := render.ParseRound(a.Value)
-	if err != nil {
-		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
-		return
+	if err == nil {
+		var round storage.Round
+		round, err = b.store.Round(ctx, roundID)
+		if err == nil && round.WorkspaceID == cb.Team.ID && round.ChannelID == cb.Channel.ID {
+			return round, true
+		}
 	}
-	round, err := b.store.Round(ctx, roundID)
-	if err != nil || round.WorkspaceID != cb.Team.ID || round.ChannelID != cb.Channel.ID {
-		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+	b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+	return storage.Round{}, false
+}
+
+func (b *Bot) clickOneAnswer(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
+	round, ok := b.channelRound(ctx, cb, a, log)
+	if !ok {
 		return
 	}
 	in, err := instrumentOf(round)
@@ -126,7 +136,7 @@ func (b *Bot) clickOneAnswer(ctx context.Context, cb slack.InteractionCallback, 
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return
 	}
-	view := render.RenderOneAnswerModal(render.RoundValue(roundID), in, round.OneAnswer)
+	view := render.RenderOneAnswerModal(render.RoundValue(round.ID), in, round.OneAnswer)
 	if _, err := b.api.OpenViewContext(slackapi.Interactive(ctx), cb.TriggerID, view); err != nil {
 		b.reply(ctx, cb.ResponseURL, log, fmt.Errorf("open the one-question form: %w", err), "")
 	}

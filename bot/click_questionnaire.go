@@ -100,33 +100,37 @@ func (b *Bot) showQuestionnaire(ctx context.Context, cb slack.InteractionCallbac
 }
 
 // ownQuestionnaire reads the clicker's questionnaire for a click that
-// changes nothing (opening a question, starting to guess), refusing a click
-// from anywhere but their DM.
-func (b *Bot) ownQuestionnaire(ctx context.Context, cb slack.InteractionCallback, slot render.Slot) (storage.Questionnaire, error) {
-	q, err := b.store.OwnQuestionnaire(ctx, slot.Round, cb.User.ID)
+// changes nothing (opening a question, starting to guess), named by the
+// button's value. It replies with the refusal to a click from anywhere but
+// their DM, or a value that names nothing they answer.
+func (b *Bot) ownQuestionnaire(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) (render.Slot, storage.Questionnaire, bool) {
+	slot, err := render.ParseSlot(a.Value)
+	var q storage.Questionnaire
+	if err == nil {
+		q, err = b.store.OwnQuestionnaire(ctx, slot.Round, cb.User.ID)
+		err = explainRefusal(err)
+	}
+	if err == nil && q.Respondent.Role != slot.Role {
+		err = errTampered
+	}
+	if err == nil {
+		err = bound(q, cb.Team.ID, cb.Container.ChannelID)
+	}
 	if err != nil {
-		return storage.Questionnaire{}, explainRefusal(err)
+		if errors.Is(err, render.ErrTampered) {
+			err = errTampered
+		}
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return render.Slot{}, storage.Questionnaire{}, false
 	}
-	if q.Respondent.Role != slot.Role {
-		return storage.Questionnaire{}, errTampered
-	}
-	if err := bound(q, cb.Team.ID, cb.Container.ChannelID); err != nil {
-		return storage.Questionnaire{}, err
-	}
-	return q, nil
+	return slot, q, true
 }
 
 // clickOpen opens a question again (Change), starts or ends the optional
 // pass of guessing the other lead's answers.
 func (b *Bot) clickOpen(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
-	slot, err := render.ParseSlot(a.Value)
-	if err != nil {
-		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
-		return
-	}
-	q, err := b.ownQuestionnaire(ctx, cb, slot)
-	if err != nil {
-		b.reply(ctx, cb.ResponseURL, log, err, "")
+	slot, q, ok := b.ownQuestionnaire(ctx, cb, a, log)
+	if !ok {
 		return
 	}
 	if q.Respondent.Submitted() || q.Round.State != storage.Collecting {
@@ -162,14 +166,8 @@ func refusalOf(q storage.Questionnaire) error {
 // clickContinue turns a reminder into the questionnaire, where the
 // respondent left off; the older copy is replaced by a pointer to it.
 func (b *Bot) clickContinue(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
-	slot, err := render.ParseSlot(a.Value)
-	if err != nil {
-		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
-		return
-	}
-	q, err := b.ownQuestionnaire(ctx, cb, slot)
-	if err != nil {
-		b.reply(ctx, cb.ResponseURL, log, err, "")
+	_, q, ok := b.ownQuestionnaire(ctx, cb, a, log)
+	if !ok {
 		return
 	}
 	b.showQuestionnaire(ctx, cb, q, "", false, log)
@@ -177,7 +175,7 @@ func (b *Bot) clickContinue(ctx context.Context, cb slack.InteractionCallback, a
 		return
 	}
 	now := b.clock.Now()
-	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
+	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
 		previous, err := tx.SetQuestionnaire(ctx, q.Round.ID, q.Respondent.Role, cb.Container.ChannelID, cb.Container.MessageTs)
 		if err != nil {
 			return err

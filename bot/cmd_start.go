@@ -209,18 +209,12 @@ func (b *Bot) submitStartForm(ctx context.Context, envelopeID string, cb slack.I
 // clickStartNext opens the start form filled in with the previous round's
 // instrument, people and channel, to edit or confirm.
 func (b *Bot) clickStartNext(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
-	roundID, err := render.ParseRound(a.Value)
-	if err != nil {
-		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
-		return
-	}
 	// The trigger expires in 3 seconds: two reads, then the form.
-	round, err := b.store.Round(ctx, roundID)
-	if err != nil || round.WorkspaceID != cb.Team.ID || round.ChannelID != cb.Channel.ID {
-		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
+	round, ok := b.channelRound(ctx, cb, a, log)
+	if !ok {
 		return
 	}
-	respondents, err := b.store.Respondents(ctx, roundID)
+	respondents, err := b.store.Respondents(ctx, round.ID)
 	if err != nil {
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return

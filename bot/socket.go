@@ -123,10 +123,10 @@ type lanes struct {
 	queue map[string][]func()
 }
 
+// defaultMaxInFlight is how many handlers run at once unless configured.
+const defaultMaxInFlight = 64
+
 func newLanes(limit int) *lanes {
-	if limit <= 0 {
-		limit = 64
-	}
 	return &lanes{slots: make(chan struct{}, limit), queue: map[string][]func(){}}
 }
 
