@@ -59,6 +59,10 @@ func playBlindRound(t *testing.T, scores map[string][]int) ([]string, map[string
 	h := newHarness(t)
 	h.startBot()
 	h.startRound(mkt, sales, obs)
+	// People answer after the announcement is up; before it, the first
+	// answer's progress update finds nothing to update, and the two runs
+	// would differ by timing alone.
+	h.settle()
 
 	for _, u := range []string{mkt, sales, obs} {
 		h.answerAll(u, scores[u][:9])

@@ -117,11 +117,16 @@ func (h *harness) revealThreadHas(reveal slackfake.Message, want string) {
 }
 
 // revealWaitFor is waitFor for what may wait behind the bot's pace of
-// updates in a channel (see settle).
+// updates in a channel, or behind a Retry-After on the test's clock (see
+// settle).
 func (h *harness) revealWaitFor(what string, cond func() bool) {
 	h.t.Helper()
-	if err := h.poll(2*time.Minute, cond); err != nil {
-		h.t.Fatalf("timed out waiting for %s", what)
+	deadline := time.Now().Add(2 * time.Minute)
+	for h.poll(time.Second, cond) != nil {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+		h.skipDeferred()
 	}
 }
 
