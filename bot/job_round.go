@@ -147,7 +147,14 @@ func (b *Bot) runCard(ctx context.Context, j storage.Job) (any, error) {
 	}
 	if r.NudgeTS != "" && (r.Submitted() || r.Declined() || q.Round.State != storage.Collecting) {
 		// The reminder has served: it no longer invites anyone to act.
-		stub := render.RenderNudgeDone(q.Round, r.Submitted())
+		why := render.NudgeRoundOver
+		switch {
+		case r.Submitted():
+			why = render.NudgeSubmitted
+		case r.Declined():
+			why = render.NudgeDeclined
+		}
+		stub := render.RenderNudgeDone(q.Round, why)
 		if _, _, _, err := b.api.UpdateMessageContext(ctx, r.NudgeChannelID, r.NudgeTS, stub.Options()...); err != nil && !permanent(err) {
 			return nil, fmt.Errorf("retire reminder: %w", err)
 		}
@@ -180,9 +187,9 @@ func (b *Bot) runRetire(ctx context.Context, j storage.Job) (any, error) {
 	case stubQuestionnaireMoved:
 		msg = render.RenderQuestionnaireMoved(round)
 	case stubNudge:
-		msg = render.RenderNudgeDone(round, false)
+		msg = render.RenderNudgeDone(round, render.NudgeMoved)
 	case stubNudgeSubmitted:
-		msg = render.RenderNudgeDone(round, true)
+		msg = render.RenderNudgeDone(round, render.NudgeSubmitted)
 	case stubOwnerRetired, stubReassigned:
 		in, err := instrumentOf(round)
 		if err != nil {

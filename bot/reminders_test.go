@@ -647,6 +647,10 @@ func TestDeclineFromAReminderTellsTheFacilitatorAndRevealsWithoutTheObserver(t *
 	if n := h.reveals(revenue, 1); n != 1 {
 		t.Errorf("%d reveals, want 1", n)
 	}
+	// The reminder they declined from no longer invites them to answer.
+	if text := h.current(nudge).VisibleText(); !strings.Contains(text, "You declined") || len(orrButtons(h.current(nudge))) != 0 {
+		t.Errorf("the declined reminder says: %s (buttons %q)", text, orrButtons(h.current(nudge)))
+	}
 	if got := h.dmsSaying(fac, "declined round 1"); len(got) != 1 {
 		for _, m := range got {
 			t.Logf("%s %s: %s", m.TS, m.Metadata, m.VisibleText())

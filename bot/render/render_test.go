@@ -284,7 +284,10 @@ func TestRenderRound(t *testing.T) {
 	golden(t, "nudge_complete", RenderRespondentNudge(q, NudgeWaiting, t0.Add(96*time.Hour)))
 	q.Answers = scoring.Answers{}
 	golden(t, "nudge_final", RenderRespondentNudge(q, NudgeFinal, t0.Add(168*time.Hour)))
-	golden(t, "nudge_done", RenderNudgeDone(round(storage.Collecting), true))
+	golden(t, "nudge_done", RenderNudgeDone(round(storage.Collecting), NudgeSubmitted))
+	golden(t, "nudge_moved", RenderNudgeDone(round(storage.Collecting), NudgeMoved))
+	golden(t, "nudge_declined", RenderNudgeDone(round(storage.Collecting), NudgeDeclined))
+	golden(t, "nudge_round_over", RenderNudgeDone(round(storage.Revealed), NudgeRoundOver))
 
 	golden(t, "rerun_week_before", RenderRerunReminder(in, round(storage.Revealed), respondents()[:2], 2160*time.Hour, false))
 	golden(t, "rerun_day", RenderRerunReminder(in, round(storage.Revealed), respondents()[:2], 60*24*time.Hour, true))

@@ -157,12 +157,33 @@ func RenderRespondentNudge(q Questionnaire, kind NudgeKind, now time.Time) Messa
 	}}
 }
 
-// RenderNudgeDone replaces a reminder once it has served: the questionnaire
-// moved into it, or the respondent submitted.
-func RenderNudgeDone(round storage.Round, submitted bool) Message {
-	text := fmt.Sprintf("Your questionnaire for %s continues in the newer message below.", ChannelRef(round.ChannelID))
-	if submitted {
-		text = fmt.Sprintf("Thank you: your answers for %s are in.", ChannelRef(round.ChannelID))
+// NudgeEnd is why a reminder no longer invites anyone to act.
+type NudgeEnd int
+
+const (
+	// NudgeMoved: a newer reminder, or the questionnaire, took its place.
+	NudgeMoved NudgeEnd = iota
+	// NudgeSubmitted: the respondent submitted.
+	NudgeSubmitted
+	// NudgeDeclined: the respondent declined the round.
+	NudgeDeclined
+	// NudgeRoundOver: the round was revealed or cancelled.
+	NudgeRoundOver
+)
+
+// RenderNudgeDone replaces a reminder once it has served, saying why.
+func RenderNudgeDone(round storage.Round, why NudgeEnd) Message {
+	where := ChannelRef(round.ChannelID)
+	var text string
+	switch why {
+	case NudgeSubmitted:
+		text = fmt.Sprintf("Thank you: your answers for %s are in.", where)
+	case NudgeDeclined:
+		text = fmt.Sprintf("You declined the round for %s; the person who started it was told.", where)
+	case NudgeRoundOver:
+		text = fmt.Sprintf("The round for %s is over: your questionnaire says how it ended.", where)
+	default:
+		text = fmt.Sprintf("Your questionnaire for %s continues in the newer message below.", where)
 	}
 	return Message{Text: text, Blocks: []slack.Block{contextBlock("done", text)}}
 }
