@@ -64,10 +64,14 @@ func playBlindRound(t *testing.T, scores map[string][]int) ([]string, map[string
 	// would differ by timing alone.
 	h.settle()
 
+	// The channel's progress line is coalesced: which in-between states
+	// get posted depends on timing, so each change is let through (idle)
+	// before the next, and the two runs post the same states.
 	for _, u := range []string{mkt, sales, obs} {
 		h.answerAll(u, scores[u][:9])
 		h.answer(u, "Q4", 2-scores[u][3]) // everyone changes their mind once
 		h.answer(u, "Q4", scores[u][3])
+		h.idle()
 	}
 	// The leads guess each other's answers: as blind as the answers.
 	h.answer(sales, "Q10", scores[sales][9])
@@ -79,10 +83,12 @@ func playBlindRound(t *testing.T, scores map[string][]int) ([]string, map[string
 	}
 	h.answer(mkt, "Q10", scores[mkt][9])
 	h.submit(mkt)
+	h.idle()
 	if _, err := h.slack.SendInteraction(stale); err != nil {
 		t.Fatal(err)
 	}
 	h.submit(sales)
+	h.idle()
 	h.answer(obs, "Q10", scores[obs][9])
 
 	// What a curious colleague, the facilitator or an operator could ask for.
