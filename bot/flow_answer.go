@@ -50,6 +50,14 @@ func (b *Bot) answer(ctx context.Context, c scoreClick, predicting bool) (storag
 	if err != nil {
 		return storage.Questionnaire{}, explainRefusal(err)
 	}
+	if q.Started {
+		// The first answer also shows on the App Homes of the respondent and
+		// the facilitator, for those who opened theirs: a second, small
+		// transaction on one click in ten, after the answer is safe.
+		if err := b.refreshHomes(ctx, b.store, q.Round.WorkspaceID, []string{c.UserID, q.Round.FacilitatorID}, now); err != nil {
+			b.log.Warn("queueing the App Home updates failed", slog.Int64("round_id", q.Round.ID), slog.Any("error", err))
+		}
+	}
 	return q, nil
 }
 
