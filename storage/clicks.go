@@ -2,12 +2,12 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/alignbot/alignbot/scoring"
@@ -36,67 +36,86 @@ var ErrTampered = errors.New("the click does not belong to where it was made")
 // ErrDuplicate: the delivery was handled before.
 var ErrDuplicate = errors.New("duplicate delivery")
 
-// clickQuery records one click in one statement, so a click costs one round
-// trip: it share-locks the respondent's row (a concurrent submit waits, or
-// happens first and refuses the click), decides whether the click may
-// change anything, remembers the delivery, upserts the score unless a later
-// click of the respondent is already stored, enqueues OnStart on the first
-// answer, and returns the questionnaire as it now stands.
+// clickQuery records a batch of clicks, of different respondents, in one
+// statement and so in one round trip and one commit, however many people
+// click at once. For each click it share-locks the respondent's row (a
+// concurrent submit waits, or happens first and refuses the click), decides
+// whether the click may change anything, remembers the delivery, upserts the
+// score unless a later click of the respondent is already stored, enqueues
+// the click's OnStart jobs on the respondent's first answer, and returns the
+// questionnaire as it now stands: one row per click whose round exists,
+// numbered by its place in the batch.
 //
-// $1 round, $2 user, $3 role, $4 question, $5 score, $6 clicked at,
-// $7 workspace, $8 channel, $9 delivery, $10 now, $11–$14 the OnStart jobs'
-// keys, kinds, payloads and run_at. %[1]s is the table: answers or
-// predictions; %[2]s its time column.
+// $1–$9 the clicks, one array element each: round, user, role, question,
+// score, clicked at, workspace, channel, delivery; $10–$14 their OnStart
+// jobs: the click each belongs to (its place in the batch, from 1), keys,
+// kinds, payloads and run_at. It runs on connections that plan it once, for
+// a few rows (see clickPool): planned for the batch at hand, a statement
+// this size costs more to plan than to run. %[1]s is the table: answers or predictions; %[2]s
+// its time column; %[3]s the other table.
 const clickQuery = `
 WITH
-round AS (
-	SELECT r.id, r.state, t.workspace_id FROM rounds r JOIN teams t ON t.id = r.team_id WHERE r.id = $1
+c AS (
+	SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::text[], $8::text[], $9::text[])
+		WITH ORDINALITY AS c(round_id, user_id, role, question_id, score, clicked_at, workspace_id, channel, delivery, i)
 ),
 who AS (
-	SELECT p.role, p.submitted_at, p.declined_at, p.dm_channel_id FROM respondents p
-	WHERE p.round_id = $1 AND p.user_id = $2
+	SELECT c.i, p.role, p.submitted_at, p.declined_at, p.dm_channel_id
+	FROM c JOIN respondents p ON p.round_id = c.round_id AND p.user_id = c.user_id
+	ORDER BY p.round_id, p.role
 	FOR SHARE OF p
 ),
 verdict AS (
-	SELECT CASE
-		WHEN NOT EXISTS (SELECT 1 FROM round) THEN 'not_found'
-		WHEN (SELECT workspace_id FROM round) <> $7 THEN 'tampered'
-		WHEN NOT EXISTS (SELECT 1 FROM who WHERE role = $3) THEN 'not_respondent'
-		WHEN EXISTS (SELECT 1 FROM who WHERE dm_channel_id IS NOT NULL AND dm_channel_id <> $8) THEN 'tampered'
-		WHEN (SELECT state FROM round) <> 'collecting' THEN 'not_collecting'
-		WHEN EXISTS (SELECT 1 FROM who WHERE submitted_at IS NOT NULL) THEN 'submitted'
-		WHEN EXISTS (SELECT 1 FROM who WHERE declined_at IS NOT NULL) THEN 'declined'
+	SELECT c.i, CASE
+		WHEN r.id IS NULL THEN 'not_found'
+		WHEN t.workspace_id <> c.workspace_id THEN 'tampered'
+		WHEN w.role IS DISTINCT FROM c.role THEN 'not_respondent'
+		WHEN w.dm_channel_id IS NOT NULL AND w.dm_channel_id <> c.channel THEN 'tampered'
+		WHEN r.state <> 'collecting' THEN 'not_collecting'
+		WHEN w.submitted_at IS NOT NULL THEN 'submitted'
+		WHEN w.declined_at IS NOT NULL THEN 'declined'
 		ELSE '' END AS refused
+	FROM c
+	LEFT JOIN rounds r ON r.id = c.round_id
+	LEFT JOIN teams t ON t.id = r.team_id
+	LEFT JOIN who w ON w.i = c.i
 ),
 fresh AS (
 	INSERT INTO deliveries (id, received_at)
-	SELECT $9, $10 FROM verdict WHERE refused = '' AND $9 <> ''
+	SELECT c.delivery, c.clicked_at FROM c JOIN verdict v ON v.i = c.i
+	WHERE v.refused = '' AND c.delivery <> ''
 	ON CONFLICT (id) DO NOTHING
 	RETURNING id
 ),
 allowed AS (
-	SELECT CASE WHEN refused = '' AND $9 <> '' AND NOT EXISTS (SELECT 1 FROM fresh) THEN 'duplicate' ELSE refused END AS refused
-	FROM verdict
-),
-before AS (
-	SELECT count(*) AS n FROM answers WHERE round_id = $1 AND role = $3
+	SELECT c.i, CASE
+		WHEN v.refused = '' AND c.delivery <> '' AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.id = c.delivery) THEN 'duplicate'
+		ELSE v.refused END AS refused
+	FROM c JOIN verdict v ON v.i = c.i
 ),
 up AS (
 	INSERT INTO %[1]s AS a (round_id, role, question_id, score, %[2]s)
-	SELECT $1, $3, $4, $5, $6 FROM allowed WHERE refused = ''
+	SELECT c.round_id, c.role, c.question_id, c.score, c.clicked_at
+	FROM c JOIN allowed l ON l.i = c.i
+	WHERE l.refused = ''
+	ORDER BY c.round_id, c.role, c.question_id
 	ON CONFLICT (round_id, role, question_id)
 	DO UPDATE SET score = EXCLUDED.score, %[2]s = EXCLUDED.%[2]s
 	WHERE a.%[2]s <= EXCLUDED.%[2]s
-	RETURNING question_id, score, xmax = 0 AS inserted
+	RETURNING a.round_id, a.role, a.question_id, a.score, xmax = 0 AS inserted
 ),
 started AS (
-	SELECT '%[1]s' = 'answers' AND EXISTS (SELECT 1 FROM up WHERE inserted) AND (SELECT n FROM before) = 0 AS yes
+	SELECT c.i, COALESCE('%[1]s' = 'answers' AND u.inserted
+		AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.round_id = c.round_id AND a.role = c.role), false) AS yes
+	FROM c LEFT JOIN up u ON u.round_id = c.round_id AND u.role = c.role AND u.question_id = c.question_id
 ),
 jobs AS (
 	INSERT INTO jobs (key, kind, round_id, payload, run_at)
-	SELECT j.key, j.kind, $1, j.payload::jsonb, j.run_at
-	FROM unnest($11::text[], $12::text[], $13::text[], $14::timestamptz[]) AS j(key, kind, payload, run_at), started
-	WHERE started.yes
+	SELECT j.key, j.kind, c.round_id, j.payload::jsonb, j.run_at
+	FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::timestamptz[]) AS j(i, key, kind, payload, run_at)
+	JOIN c ON c.i = j.i
+	JOIN started s ON s.i = j.i
+	WHERE s.yes
 	ON CONFLICT (key) DO NOTHING
 	RETURNING 1
 ),
@@ -104,23 +123,33 @@ woken AS (
 	SELECT pg_notify('` + JobsChannel + `', '') FROM jobs LIMIT 1
 ),
 mine AS (
-	SELECT question_id, score FROM %[1]s WHERE round_id = $1 AND role = $3
-	  AND (question_id <> $4 OR NOT EXISTS (SELECT 1 FROM up))
+	SELECT c.i, a.question_id, a.score FROM c
+	JOIN who w ON w.i = c.i AND w.role = c.role
+	JOIN %[1]s a ON a.round_id = c.round_id AND a.role = c.role
+	WHERE a.question_id <> c.question_id
+	   OR NOT EXISTS (SELECT 1 FROM up u WHERE u.round_id = c.round_id AND u.role = c.role)
 	UNION ALL
-	SELECT question_id, score FROM up
+	SELECT c.i, u.question_id, u.score FROM c
+	JOIN up u ON u.round_id = c.round_id AND u.role = c.role AND u.question_id = c.question_id
 )
-SELECT ` + roundColumns + `, ` + respondentColumns + `,
-	(SELECT refused FROM allowed) AS refused,
-	(SELECT yes FROM started) AS started,
+SELECT c.i AS click, ` + roundColumns + `, ` + respondentColumns + `,
+	l.refused,
+	s.yes AS started,
 	(SELECT count(*) FROM woken) AS woken,
-	COALESCE((SELECT json_object_agg(question_id, score) FROM mine), '{}') AS mine,
-	COALESCE((SELECT json_object_agg(question_id, score) FROM %[3]s WHERE round_id = $1 AND role = $3), '{}') AS other
-FROM ` + roundFrom + `
-LEFT JOIN respondents p ON p.round_id = r.id AND p.user_id = $2
-WHERE r.id = $1`
+	COALESCE((SELECT json_object_agg(m.question_id, m.score) FROM mine m WHERE m.i = c.i), '{}') AS mine,
+	COALESCE((SELECT json_object_agg(o.question_id, o.score) FROM %[3]s o
+		WHERE o.round_id = c.round_id AND o.role = c.role
+		  AND EXISTS (SELECT 1 FROM who w WHERE w.i = c.i AND w.role = c.role)), '{}') AS other
+FROM c
+JOIN ` + roundFrom + ` ON r.id = c.round_id
+LEFT JOIN respondents p ON p.round_id = c.round_id AND p.user_id = c.user_id
+JOIN allowed l ON l.i = c.i
+JOIN started s ON s.i = c.i
+ORDER BY c.i`
 
 // clickRow is what clickQuery returns.
 type clickRow struct {
+	Click int `db:"click"`
 	Round
 	RoundID         *int64        `db:"round_id"`
 	Role            *scoring.Role `db:"role"`
@@ -139,44 +168,135 @@ type clickRow struct {
 	Other           []byte        `db:"other"`
 }
 
-// RecordClick records a respondent's click on their questionnaire in one
-// statement: their own answer, or, with predicting, their guess of the other
-// lead's answer (leads only). It returns the questionnaire as it now stands;
-// a refusal is a *RoundError wrapping ErrNotRespondent, ErrNotCollecting,
-// ErrSubmitted, ErrDeclined, ErrTampered or ErrDuplicate, or ErrNotFound for
-// a round that does not exist.
+// RecordClick records a respondent's click on their questionnaire: their
+// own answer, or, with predicting, their guess of the other lead's answer
+// (leads only). It returns the questionnaire as it now stands; a refusal is
+// a *RoundError wrapping ErrNotRespondent, ErrNotCollecting, ErrSubmitted,
+// ErrDeclined, ErrTampered or ErrDuplicate, or ErrNotFound for a round that
+// does not exist.
+//
+// Clicks that arrive while others are being written are written together,
+// in one statement and one commit (see clickBatcher): under load a click
+// costs a fraction of a transaction, and when nobody else is clicking it
+// goes to the database at once, alone.
 func (s *Storage) RecordClick(ctx context.Context, c Click, predicting bool, o ClickOptions) (Questionnaire, error) {
+	if predicting && !c.Role.IsLead() {
+		return Questionnaire{}, ErrNotRespondent
+	}
+	req := clickRequest{click: c, options: o, predicting: predicting}
+	if s.tx {
+		results, err := s.recordClicks(ctx, predicting, []clickRequest{req})
+		if err != nil {
+			return Questionnaire{}, err
+		}
+		return results[0].get()
+	}
+	return s.batcher.record(ctx, s, req)
+}
+
+// clickRequest is one click waiting to be written.
+type clickRequest struct {
+	click      Click
+	options    ClickOptions
+	predicting bool
+}
+
+// clickResult is what writing one click gave.
+type clickResult struct {
+	q   Questionnaire
+	err error
+}
+
+func (r clickResult) get() (Questionnaire, error) { return r.q, r.err }
+
+// clickRefusals are clickQuery's refusals.
+var clickRefusals = map[string]error{
+	"not_found": ErrNotFound, "tampered": ErrTampered, "not_respondent": ErrNotRespondent,
+	"not_collecting": ErrNotCollecting, "submitted": ErrSubmitted, "declined": ErrDeclined, "duplicate": ErrDuplicate,
+}
+
+// recordClicks writes clicks of one kind (answers, or with predicting
+// guesses) of different respondents in one statement and returns each
+// click's result, in order, or the error that failed the statement.
+func (s *Storage) recordClicks(ctx context.Context, predicting bool, reqs []clickRequest) ([]clickResult, error) {
+	results := make([]clickResult, len(reqs))
+	fail := func(err error) ([]clickResult, error) {
+		if len(reqs) == 1 {
+			return nil, fmt.Errorf("record click in round %d: %w", reqs[0].click.RoundID, err)
+		}
+		return nil, fmt.Errorf("record %d clicks: %w", len(reqs), err)
+	}
 	table, column, other := "answers", "answered_at", "predictions"
 	if predicting {
-		if !c.Role.IsLead() {
-			return Questionnaire{}, ErrNotRespondent
-		}
 		table, column, other = "predictions", "predicted_at", "answers"
 	}
-	keys, kinds, payloads, runAt := []string{}, []string{}, []string{}, []string{}
-	for _, j := range o.OnStart {
-		p, err := json.Marshal(j.Payload)
-		if err != nil {
-			return Questionnaire{}, fmt.Errorf("record click: %w", err)
+	var rounds, scores, jobClick []int64
+	var users, roles, questions, at, workspaces, channels, deliveries []string
+	var keys, kinds, payloads, runAt []string
+	for i, r := range reqs {
+		c, o := r.click, r.options
+		rounds, users, roles, questions = append(rounds, c.RoundID), append(users, c.UserID), append(roles, string(c.Role)), append(questions, c.Question)
+		scores, at = append(scores, int64(c.Score)), append(at, c.At.UTC().Format(time.RFC3339Nano))
+		workspaces, channels, deliveries = append(workspaces, o.WorkspaceID), append(channels, o.Channel), append(deliveries, o.DeliveryID)
+		for _, j := range o.OnStart {
+			p, err := json.Marshal(j.Payload)
+			if err != nil {
+				return fail(err)
+			}
+			jobClick, keys, kinds, payloads = append(jobClick, int64(i+1)), append(keys, j.Key), append(kinds, j.Kind), append(payloads, string(p))
+			runAt = append(runAt, j.RunAt.UTC().Format(time.RFC3339Nano))
 		}
-		keys, kinds, payloads = append(keys, j.Key), append(kinds, j.Kind), append(payloads, string(p))
-		runAt = append(runAt, j.RunAt.UTC().Format(time.RFC3339Nano))
 	}
-	var row clickRow
 	// table, column and other are constants above, never user input.
-	stmt, err := s.prepared(ctx, fmt.Sprintf(clickQuery, table, column, other))
+	query := fmt.Sprintf(clickQuery, table, column, other)
+	args := []any{pq.Array(rounds), pq.Array(users), pq.Array(roles), pq.Array(questions), pq.Array(scores), pq.Array(at),
+		pq.Array(workspaces), pq.Array(channels), pq.Array(deliveries),
+		pq.Array(jobClick), pq.Array(keys), pq.Array(kinds), pq.Array(payloads), pq.Array(runAt)}
+	var err error
+	var rows *sqlx.Rows
+	if s.tx {
+		rows, err = s.q.QueryxContext(ctx, query, args...)
+	} else {
+		var stmt *sqlx.Stmt
+		if stmt, err = s.prepared(ctx, query); err == nil {
+			rows, err = stmt.QueryxContext(ctx, args...)
+		}
+	}
 	if err != nil {
-		return Questionnaire{}, fmt.Errorf("record click in round %d: %w", c.RoundID, err)
+		return fail(err)
 	}
-	err = stmt.GetContext(ctx, &row, c.RoundID, c.UserID, c.Role, c.Question, c.Score, c.At,
-		o.WorkspaceID, o.Channel, o.DeliveryID, c.At, pq.Array(keys), pq.Array(kinds), pq.Array(payloads), pq.Array(runAt))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Questionnaire{}, ErrNotFound
+	defer rows.Close()
+	found := make([]bool, len(reqs))
+	for rows.Next() {
+		var row clickRow
+		if err := rows.StructScan(&row); err != nil {
+			return fail(err)
+		}
+		if row.Click < 1 || row.Click > len(reqs) {
+			return fail(fmt.Errorf("click %d of a batch of %d", row.Click, len(reqs)))
+		}
+		i := row.Click - 1
+		found[i] = true
+		results[i] = clickResultOf(reqs[i], row)
 	}
-	if err != nil {
-		return Questionnaire{}, fmt.Errorf("record click in round %d: %w", c.RoundID, err)
+	if err := rows.Err(); err != nil {
+		return fail(err)
 	}
-	s.transactions.Add(1) // the statement is its own transaction
+	if !s.tx {
+		s.transactions.Add(1) // the statement is its own transaction
+	}
+	for i := range results {
+		if !found[i] {
+			results[i] = clickResult{err: ErrNotFound}
+		}
+	}
+	return results, nil
+}
+
+// clickResultOf turns a row of clickQuery into the click's questionnaire or
+// refusal.
+func clickResultOf(req clickRequest, row clickRow) clickResult {
+	c := req.click
 	q := Questionnaire{Round: row.Round, Started: row.Started}
 	if row.Role != nil {
 		q.Respondent = Respondent{RoundID: c.RoundID, Role: *row.Role, UserID: c.UserID, DMChannelID: row.DMChannelID,
@@ -184,22 +304,18 @@ func (s *Storage) RecordClick(ctx context.Context, c Click, predicting bool, o C
 			NudgeChannelID: row.NudgeChannelID, NudgeTS: row.NudgeTS}
 	}
 	mine, theirs := &q.Answers, &q.Predictions
-	if predicting {
+	if req.predicting {
 		mine, theirs = &q.Predictions, &q.Answers
 	}
 	if err := json.Unmarshal(row.Mine, mine); err != nil {
-		return Questionnaire{}, fmt.Errorf("record click: %w", err)
+		return clickResult{err: fmt.Errorf("record click: %w", err)}
 	}
 	if err := json.Unmarshal(row.Other, theirs); err != nil {
-		return Questionnaire{}, fmt.Errorf("record click: %w", err)
+		return clickResult{err: fmt.Errorf("record click: %w", err)}
 	}
 	q.Respondent.Answered = len(q.Answers)
-	refusals := map[string]error{
-		"not_found": ErrNotFound, "tampered": ErrTampered, "not_respondent": ErrNotRespondent,
-		"not_collecting": ErrNotCollecting, "submitted": ErrSubmitted, "declined": ErrDeclined, "duplicate": ErrDuplicate,
+	if reason, refused := clickRefusals[row.Refused]; refused {
+		return clickResult{q: q, err: &RoundError{Round: row.Round, Err: reason}}
 	}
-	if reason, refused := refusals[row.Refused]; refused {
-		return q, &RoundError{Round: row.Round, Err: reason}
-	}
-	return q, nil
+	return clickResult{q: q}
 }

@@ -59,6 +59,9 @@ var (
 // one transaction.
 type Storage struct {
 	db *sqlx.DB
+	// clicks is the pool clicks are written on (see clickPool); db when
+	// the storage was not made by Open.
+	clicks *sqlx.DB
 	q  querier
 	tx bool
 	// dsn, when opened with Open, is kept for Listen's own connection.
@@ -70,15 +73,18 @@ type Storage struct {
 	// statements are prepared statements of the hot paths, by query, so
 	// that PostgreSQL plans them once: a click's statement is large.
 	statements *sync.Map
+	// batcher groups the clicks written through this Storage and its
+	// copies (see RecordClick).
+	batcher *clickBatcher
 }
 
-// prepared returns query prepared on the pool, preparing it once. It is for
-// statements run outside transactions.
+// prepared returns query prepared on the click pool, preparing it once. It
+// is for statements run outside transactions.
 func (s *Storage) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	if st, ok := s.statements.Load(query); ok {
 		return st.(*sqlx.Stmt), nil
 	}
-	st, err := s.db.PreparexContext(ctx, query)
+	st, err := s.clicks.PreparexContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -118,14 +124,40 @@ func Open(ctx context.Context, dsn string) (*Storage, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database: %w", redact(err, dsn))
 	}
+	clicks, err := clickPool(cfg)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database: %w", redact(err, dsn))
+	}
 	s := New(db)
-	s.dsn = dsn
+	s.clicks, s.dsn = clicks, dsn
 	return s, nil
 }
 
-// New wraps an open pool.
+// clickPool opens the connections clicks are written on: one per click
+// writer, so that background work holding the main pool's connections
+// never makes a click wait for one, and each planning the click statement
+// once, for a few rows, rather than for every batch.
+func clickPool(cfg pq.Config) (*sqlx.DB, error) {
+	cfg = cfg.Clone()
+	if cfg.Runtime == nil {
+		cfg.Runtime = map[string]string{}
+	}
+	cfg.Runtime["plan_cache_mode"] = "force_generic_plan"
+	connector, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	db.SetMaxOpenConns(maxClickWriters)
+	db.SetMaxIdleConns(maxClickWriters)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db, nil
+}
+
+// New wraps an open pool; clicks are written on it too.
 func New(db *sqlx.DB) *Storage {
-	return &Storage{db: db, q: db, transactions: new(atomic.Int64), statements: new(sync.Map)}
+	return &Storage{db: db, clicks: db, q: db, transactions: new(atomic.Int64), statements: new(sync.Map), batcher: newClickBatcher()}
 }
 
 // Transactions returns how many transactions Transact and RecordClick have
@@ -135,8 +167,14 @@ func (s *Storage) Transactions() int64 { return s.transactions.Load() }
 // DB returns the underlying pool, for health checks and tests.
 func (s *Storage) DB() *sqlx.DB { return s.db }
 
-// Close closes the pool.
-func (s *Storage) Close() error { return s.db.Close() }
+// Close closes the pools.
+func (s *Storage) Close() error {
+	err := s.db.Close()
+	if s.clicks != s.db {
+		err = errors.Join(err, s.clicks.Close())
+	}
+	return err
+}
 
 // Ping checks that the database answers.
 func (s *Storage) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
