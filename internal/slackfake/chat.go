@@ -27,6 +27,8 @@ type content struct {
 	text     string
 	blocks   json.RawMessage
 	metadata json.RawMessage
+	// decoded is blocks decoded, when the fake decoded them to check them.
+	decoded []block
 }
 
 // messageContent reads text, blocks and metadata from a chat.* call and
@@ -36,14 +38,14 @@ func (s *Server) messageContent(r *request) (content, *apiError) {
 	if utf8.RuneCountInString(c.text) > maxTextRunes {
 		return c, fail("msg_too_long")
 	}
-	blocks, err := s.normalizeBlocks(r.raw("blocks"), maxMessageBlocks)
+	blocks, decoded, err := s.normalizeDecoded(r.raw("blocks"), maxMessageBlocks)
 	switch {
 	case errors.Is(err, errBlockFormat):
 		return c, fail("invalid_blocks_format")
 	case err != nil:
 		return c, failWith("invalid_blocks", obj{"response_metadata": obj{"messages": []string{"[ERROR] " + err.Error()}}})
 	}
-	c.blocks = blocks
+	c.blocks, c.decoded = blocks, decoded
 	meta, e := checkMetadata(r.raw("metadata"))
 	if e != nil {
 		return c, e
@@ -120,6 +122,9 @@ func (s *Server) addMessage(m *Message) {
 	s.byTS[m.TS] = m
 	if m.ThreadTS != "" && !m.Ephemeral {
 		s.replies[m.ThreadTS] = append(s.replies[m.ThreadTS], m)
+		if parent, ok := s.byTS[m.ThreadTS]; ok {
+			parent.wire = nil // its reply count changed
+		}
 	}
 }
 
@@ -137,6 +142,7 @@ func (s *Server) newBotMessage(source string, ch *channel, threadTS string, c co
 		Metadata:  c.metadata,
 		Source:    source,
 		Revisions: []Revision{{Method: source, Text: c.text, Blocks: c.blocks, Metadata: c.metadata, At: s.now()}},
+		decoded:   c.decoded,
 	}
 }
 
@@ -144,6 +150,7 @@ func (s *Server) newBotMessage(source string, ch *channel, threadTS string, c co
 // holds s.mu.
 func (s *Server) revise(m *Message, method string, c content) {
 	m.Text, m.Blocks, m.Metadata = c.text, c.blocks, c.metadata
+	m.decoded, m.wire = c.decoded, nil
 	m.Revisions = append(m.Revisions, Revision{Method: method, Text: c.text, Blocks: c.blocks, Metadata: c.metadata, At: s.now()})
 	for _, w := range s.revWaiters[m.TS] {
 		close(w)

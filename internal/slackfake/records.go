@@ -39,6 +39,13 @@ type Message struct {
 	// SendDirectMessage).
 	Source    string
 	Revisions []Revision
+
+	// decoded is Blocks decoded, when the fake decoded them on the way in,
+	// so that a click on the message need not decode them again; wire is
+	// the message as a block_actions payload carries it, made by the first
+	// click on this revision. Both are replaced with Blocks, never changed.
+	decoded []block
+	wire    []byte
 }
 
 // Revision is one version of a message.

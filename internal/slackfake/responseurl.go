@@ -153,14 +153,15 @@ func (s *Server) respondPrepared(userID, channelID, originalTS string, body resp
 	var err error
 	switch {
 	case !pre.done:
-		blocks, err = s.normalizeBlocks(body.Blocks, maxMessageBlocks)
+		blocks, pre.blocks, err = s.normalizeDecoded(body.Blocks, maxMessageBlocks)
 	case pre.err != nil:
 		err = pre.err
-	case pre.blocks != nil:
+	case pre.out == nil && pre.blocks != nil:
 		blocks, err = s.fillIDs(pre.blocks)
 	default:
 		blocks = pre.out
 	}
+	decoded := pre.blocks
 	switch {
 	case errors.Is(err, errBlockFormat):
 		return nil, "invalid_blocks_format"
@@ -171,7 +172,7 @@ func (s *Server) respondPrepared(userID, channelID, originalTS string, body resp
 	if apiErr != nil {
 		return nil, apiErr.code
 	}
-	c := content{text: body.Text, blocks: blocks, metadata: meta}
+	c := content{text: body.Text, blocks: blocks, metadata: meta, decoded: decoded}
 	if c.text == "" && c.blocks == nil {
 		return nil, "no_text"
 	}

@@ -98,13 +98,13 @@ type envelope struct {
 func (e *envelope) frame() []byte {
 	data, _ := json.Marshal(obj{
 		"envelope_id":              e.id,
-		"payload":                  e.payload,
 		"type":                     e.typ,
 		"accepts_response_payload": e.acceptsResponse,
 		"retry_attempt":            e.attempt,
 		"retry_reason":             e.reason,
 	})
-	return data
+	// The payload is JSON the fake encoded: spliced in, not re-encoded.
+	return spliceJSON(data, "payload", e.payload)
 }
 
 // handleSocket serves the websocket URL handed out by apps.connections.open.

@@ -206,54 +206,90 @@ func (s *Server) baseCallback(u *User, typ slack.InteractionType) slack.Interact
 // not something a bot should depend on): put what a click needs in the
 // button's value or block_id.
 func (s *Server) BuildClick(userID string, msg Message, label, buttonPrefix string) (slack.InteractionCallback, error) {
-	// Look the message up under the lock; decode it without, so that many
-	// people clicking at once do not queue behind each other's JSON. A
-	// message's fields are replaced, never changed in place, so the copies
-	// stay as they were.
+	c, err := s.PrepareClick(userID, msg, label, buttonPrefix)
+	if err != nil {
+		return slack.InteractionCallback{}, err
+	}
+	if c.message != nil {
+		if err := json.Unmarshal(c.message, &c.cb.Message); err != nil {
+			return slack.InteractionCallback{}, fmt.Errorf("slackfake: decode message %s: %w", c.cb.Container.MessageTs, err)
+		}
+	}
+	return c.cb, nil
+}
+
+// A Click is a click on a message's button, built by PrepareClick and sent
+// by SendClick.
+type Click struct {
+	cb      slack.InteractionCallback // without its message
+	message []byte                    // the message as the payload carries it; nil for an ephemeral
+}
+
+// messagePayload encodes m as a block_actions payload carries it, its
+// blocks spliced in as stored rather than encoded again. The caller holds
+// s.mu.
+func (s *Server) messagePayload(m *Message) []byte {
+	w := s.wireMessage(m, false)
+	delete(w, "blocks")
+	data, err := json.Marshal(w)
+	if err != nil {
+		return nil
+	}
+	if len(m.Blocks) > 0 {
+		data = spliceJSON(data, "blocks", m.Blocks)
+	}
+	return data
+}
+
+// PrepareClick builds the block_actions payload Slack would send when
+// userID clicks a button of a message, found as BuildClick finds it, ready
+// for SendClick. Unlike BuildClick it does not decode the message into
+// slack-go's types: the payload carries the message as the fake holds it,
+// which is cheaper when many people click at once.
+func (s *Server) PrepareClick(userID string, msg Message, label, buttonPrefix string) (Click, error) {
+	// Look the message up under the lock; decode its blocks without, so
+	// that many people clicking at once do not queue behind each other's
+	// JSON. A message's fields are replaced, never changed in place, so the
+	// copies stay as they were.
 	s.mu.Lock()
 	u, ok := s.users[userID]
 	if !ok {
 		s.mu.Unlock()
-		return slack.InteractionCallback{}, fmt.Errorf("slackfake: no user %s", userID)
+		return Click{}, fmt.Errorf("slackfake: no user %s", userID)
 	}
 	m, ok := s.byTS[msg.TS]
 	if !ok || m.Channel != msg.Channel || m.Deleted {
 		s.mu.Unlock()
-		return slack.InteractionCallback{}, fmt.Errorf("slackfake: no message %s in %s", msg.TS, msg.Channel)
+		return Click{}, fmt.Errorf("slackfake: no message %s in %s", msg.TS, msg.Channel)
 	}
 	ch := s.channels[m.Channel]
 	switch {
 	case m.Ephemeral && m.Recipient != userID:
 		s.mu.Unlock()
-		return slack.InteractionCallback{}, fmt.Errorf("slackfake: ephemeral %s is shown to %s, not %s", m.TS, m.Recipient, userID)
+		return Click{}, fmt.Errorf("slackfake: ephemeral %s is shown to %s, not %s", m.TS, m.Recipient, userID)
 	case !m.Ephemeral && !ch.hasMember(userID) && (ch.Private || ch.im):
 		s.mu.Unlock()
-		return slack.InteractionCallback{}, fmt.Errorf("slackfake: %s cannot see %s", userID, ch.ID)
+		return Click{}, fmt.Errorf("slackfake: %s cannot see %s", userID, ch.ID)
 	}
-	ts, channelID, ephemeral, threadTS, raw := m.TS, m.Channel, m.Ephemeral, m.ThreadTS, m.Blocks
-	var wire obj
+	ts, channelID, ephemeral, threadTS, raw, blocks := m.TS, m.Channel, m.Ephemeral, m.ThreadTS, m.Blocks, m.decoded
+	var wire []byte
 	if !ephemeral {
-		wire = s.wireMessage(m, false)
+		if m.wire == nil {
+			m.wire = s.messagePayload(m)
+		}
+		wire = m.wire
 	}
 	s.mu.Unlock()
 
-	blocks, err := decodeBlocks(raw)
-	if err != nil {
-		return slack.InteractionCallback{}, fmt.Errorf("slackfake: message %s: %w", ts, err)
+	if blocks == nil {
+		var err error
+		if blocks, err = decodeBlocks(raw); err != nil {
+			return Click{}, fmt.Errorf("slackfake: message %s: %w", ts, err)
+		}
 	}
 	btn, err := findButton(blocks, label, buttonPrefix)
 	if err != nil {
-		return slack.InteractionCallback{}, fmt.Errorf("slackfake: message %s: %w", ts, err)
-	}
-	var message slack.Message
-	if wire != nil {
-		data, err := json.Marshal(wire)
-		if err == nil {
-			err = json.Unmarshal(data, &message)
-		}
-		if err != nil {
-			return slack.InteractionCallback{}, fmt.Errorf("slackfake: decode message %s: %w", ts, err)
-		}
+		return Click{}, fmt.Errorf("slackfake: message %s: %w", ts, err)
 	}
 
 	s.mu.Lock()
@@ -265,10 +301,21 @@ func (s *Server) BuildClick(userID string, msg Message, label, buttonPrefix stri
 	}
 	cb.Channel.ID, cb.Channel.Name = ch.ID, ch.payloadName()
 	cb.ResponseURL = s.newResponseURL("actions", userID, ch.ID, ts)
-	cb.Message = message
 	cb.BlockActionState = &slack.BlockActionStates{Values: map[string]map[string]slack.BlockAction{}}
 	cb.ActionCallback.BlockActions = []*slack.BlockAction{s.buttonAction(btn)}
-	return cb, nil
+	return Click{cb: cb, message: wire}, nil
+}
+
+// SendClick sends a click PrepareClick built and returns the envelope ID.
+func (s *Server) SendClick(c Click) (string, error) {
+	payload, err := json.Marshal(s.blockActionsWire(&c.cb))
+	if err != nil {
+		return "", fmt.Errorf("slackfake: encode %s payload: %w", c.cb.Type, err)
+	}
+	if c.message != nil {
+		payload = spliceJSON(payload, "message", c.message)
+	}
+	return s.send(&c.cb, payload), nil
 }
 
 // buttonAction is the action of a button click. The caller holds s.mu.
@@ -289,11 +336,11 @@ func (s *Server) buttonAction(btn button) *slack.BlockAction {
 // ClickButton(u, msg, "Q4", "2") clicks the button whose text starts with "2"
 // on the card labelled Q4.
 func (s *Server) ClickButton(userID string, msg Message, label, buttonPrefix string) (string, error) {
-	cb, err := s.BuildClick(userID, msg, label, buttonPrefix)
+	c, err := s.PrepareClick(userID, msg, label, buttonPrefix)
 	if err != nil {
 		return "", err
 	}
-	return s.SendInteraction(cb)
+	return s.SendClick(c)
 }
 
 // BuildViewClick builds the block_actions callback of a click on a button
@@ -362,6 +409,12 @@ func (s *Server) SendInteraction(cb slack.InteractionCallback) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return s.send(&cb, payload), nil
+}
+
+// send delivers an interaction's payload in an envelope and returns the
+// envelope's ID.
+func (s *Server) send(cb *slack.InteractionCallback, payload json.RawMessage) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if cb.TriggerID != "" {
@@ -373,7 +426,7 @@ func (s *Server) SendInteraction(cb slack.InteractionCallback) (string, error) {
 	e.userID, e.channelID, e.viewID = cb.User.ID, cb.Channel.ID, cb.View.ID
 	s.dispatch(e)
 	s.notify()
-	return e.id, nil
+	return e.id
 }
 
 // SubmitView submits the modal viewID as userID, sends the view_submission
