@@ -54,6 +54,8 @@ const (
 
 	BlockAnswerPrefix  = "answer:"
 	BlockPredictPrefix = "predict:"
+	// BlockTitle is every message's header block.
+	BlockTitle = "title"
 
 	CallbackStart     = "start_round"
 	CallbackAssign    = "assign_owner"

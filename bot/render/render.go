@@ -127,8 +127,10 @@ func contextBlock(blockID string, texts ...string) *slack.ContextBlock {
 	return slack.NewContextBlock(blockID, elems...)
 }
 
+// header is a message's title. It carries a block_id, as every block
+// alignbot sends does, so Slack need not make one up on every update.
 func header(text string) *slack.HeaderBlock {
-	return slack.NewHeaderBlock(plain(Clip(text, maxHeader)))
+	return slack.NewHeaderBlock(plain(Clip(text, maxHeader)), slack.HeaderBlockOptionBlockID(BlockTitle))
 }
 
 func divider() *slack.DividerBlock { return slack.NewDividerBlock() }
