@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"image/png"
 	"math"
 
 	xfont "golang.org/x/image/font"
@@ -105,7 +106,7 @@ const previousWeight = 0.45
 
 // PNG renders the chart as a Width×Height PNG. The same Input always gives
 // the same bytes.
-func PNG(in Input) (png []byte, err error) {
+func PNG(in Input) (out []byte, err error) {
 	if err := validate(in); err != nil {
 		return nil, err
 	}
@@ -114,7 +115,7 @@ func PNG(in Input) (png []byte, err error) {
 	// the caller's job runner for.
 	defer func() {
 		if r := recover(); r != nil {
-			png, err = nil, fmt.Errorf("chart: render: %v", r)
+			out, err = nil, fmt.Errorf("chart: render: %v", r)
 		}
 	}()
 	return render(in)
@@ -254,10 +255,11 @@ func render(in Input) ([]byte, error) {
 	plotArea.Max.X = legendArea.Min.X - legendGap
 	p.Draw(plotArea)
 
-	// Default compression: BestCompression saves 3% of the bytes and triples
-	// the render time.
+	// Fastest compression: a reveal's chart is rendered while people may be
+	// clicking on the same cores, and the default level costs 40% more time
+	// for a few kilobytes (BestCompression saves 3% more and triples it).
 	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img.Image()); err != nil {
 		return nil, fmt.Errorf("chart: encode png: %w", err)
 	}
 	return buf.Bytes(), nil
