@@ -7,10 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -156,7 +159,8 @@ func benchClicks(b *testing.B, rounds int) {
 
 	// Every respondent answers and submits, each click after the previous
 	// one shows.
-	callsBefore, txBefore := fake.CallCounts(), store.Transactions()
+	stopProfile := profileClicks(b)
+	callsBefore, txBefore, cpuBefore, machineBefore := fake.CallCounts(), store.Transactions(), processCPU(), machineCPU()
 	var mu sync.Mutex
 	var acks, updates []time.Duration
 	var wg sync.WaitGroup
@@ -168,12 +172,12 @@ func benchClicks(b *testing.B, rounds int) {
 				msg, _ := questionnaire(u)
 				revs := len(msg.Revisions)
 				click := func(card, label string) error {
-					cb, err := fake.BuildClick(u, msg, card, label)
+					c, err := fake.PrepareClick(u, msg, card, label)
 					if err != nil {
 						return err
 					}
 					sent := time.Now()
-					id, err := fake.SendInteraction(cb)
+					id, err := fake.SendClick(c)
 					if err != nil {
 						return err
 					}
@@ -207,7 +211,8 @@ func benchClicks(b *testing.B, rounds int) {
 		}
 	}
 	wg.Wait()
-	clickPhase := time.Since(clickStart)
+	clickPhase, cpuClicks, machineClicks := time.Since(clickStart), processCPU()-cpuBefore, machineCPU()-machineBefore
+	stopProfile()
 	close(errs)
 	for err := range errs {
 		b.Fatal(err)
@@ -245,6 +250,18 @@ func benchClicks(b *testing.B, rounds int) {
 		clicks, clickPhase.Round(time.Millisecond), rate, percentile(acks, .5), percentile(acks, .99), percentile(updates, .5), percentile(updates, .99))
 	fmt.Printf("clicks: %.2f database transactions and %.2f Slack calls per click (%d response_url posts, %d chat.update, all methods %d); %d answered 429 (the bot saw %v)\n",
 		float64(txAfter-txBefore)/float64(clicks), float64(slackCalls)/float64(clicks), responseURLs, updatesCalls, slackCalls, fake.RateLimitedCount(), bot.RateLimited())
+	fmt.Printf("clicks: this process (bot, fake Slack and the people clicking) used %s of CPU per click; the whole machine (PostgreSQL too) %s, %.0f%% of its %d cores\n",
+		(cpuClicks / time.Duration(clicks)).Round(time.Microsecond), (machineClicks / time.Duration(clicks)).Round(time.Microsecond),
+		100*machineClicks.Seconds()/clickPhase.Seconds()/float64(runtime.NumCPU()), runtime.NumCPU())
+	if perClick := machineClicks / time.Duration(clicks); perClick > 0 {
+		// What the machine's cores allow at this cost, and by Little's law
+		// what that means for people who click as soon as they see the
+		// last click land.
+		ceiling := float64(runtime.NumCPU()) / perClick.Seconds()
+		fmt.Printf("clicks: at that cost %d cores serve at most %.0f clicks/s, so %d people clicking without pause wait at least %s a click on average\n",
+			runtime.NumCPU(), ceiling, 2*rounds, time.Duration(float64(2*rounds)/ceiling*float64(time.Second)).Round(time.Millisecond))
+		b.ReportMetric(float64(perClick.Microseconds())/1000, "machine_cpu_ms/click")
+	}
 	fmt.Printf("clicks: every round revealed %s after the first click\n", revealedAll.Round(time.Millisecond))
 	fmt.Printf("clicks: baseline, the answer upsert alone at the same concurrency: %.0f/s, p50 %s p99 %s\n", baseline, baseP50, baseP99)
 	b.ReportMetric(rate, "clicks/s")
@@ -258,9 +275,60 @@ func benchClicks(b *testing.B, rounds int) {
 	}
 }
 
-// upsertBaseline runs what one answer click costs the database, the upsert
-// in its transaction, with workers concurrent people clicking n times each,
-// and returns its rate and latencies.
+// profileClicks writes a CPU profile of the click phase alone to the file
+// ALIGNBOT_BENCH_CPUPROFILE names, if it names one; the returned function
+// ends it.
+func profileClicks(b *testing.B) func() {
+	path := os.Getenv("ALIGNBOT_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// processCPU is the CPU time this process has used so far.
+func processCPU() time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// machineCPU is the CPU time every process of the machine has used so far:
+// user, nice, system, irq and softirq time from /proc/stat, not idle, I/O
+// wait or time stolen by the hypervisor (0 where there is no /proc/stat).
+func machineCPU() time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal …
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7} {
+		if i < len(fields) {
+			n, _ := strconv.ParseInt(fields[i], 10, 64)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
+}
+
+// upsertBaseline is the floor a click's database work is measured against:
+// the answer upsert alone, one statement committed on its own, with workers
+// concurrent people clicking n times each on the same PostgreSQL. It
+// returns its rate and latencies.
 func upsertBaseline(b *testing.B, store *storage.Storage, workers, n int) (float64, time.Duration, time.Duration) {
 	b.Helper()
 	ctx := context.Background()
@@ -281,6 +349,15 @@ func upsertBaseline(b *testing.B, store *storage.Storage, workers, n int) (float
 		}
 		ids = append(ids, r.ID)
 	}
+	upsert, err := store.DB().PreparexContext(ctx, `INSERT INTO answers AS a (round_id, role, question_id, score, answered_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (round_id, role, question_id)
+		DO UPDATE SET score = EXCLUDED.score, answered_at = EXCLUDED.answered_at
+		WHERE a.answered_at <= EXCLUDED.answered_at`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer upsert.Close()
 	var mu sync.Mutex
 	var lat []time.Duration
 	var wg sync.WaitGroup
@@ -288,18 +365,9 @@ func upsertBaseline(b *testing.B, store *storage.Storage, workers, n int) (float
 	for w := range workers {
 		wg.Go(func() {
 			round, role := ids[w/2], scoring.Leads[w%2]
-			user := fmt.Sprintf("UBM%d", w/2)
-			if role == scoring.Sales {
-				user = fmt.Sprintf("UBS%d", w/2)
-			}
 			for q := range n {
 				t := time.Now()
-				err := store.Transact(ctx, func(tx *storage.Storage) error {
-					_, err := tx.RecordAnswer(ctx, storage.Click{RoundID: round, Role: role, UserID: user,
-						Question: fmt.Sprintf("Q%d", q%10+1), Score: q % 3, At: t})
-					return err
-				})
-				if err != nil {
+				if _, err := upsert.ExecContext(ctx, round, role, fmt.Sprintf("Q%d", q%10+1), q%3, t); err != nil {
 					b.Error(err)
 					return
 				}
