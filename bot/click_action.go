@@ -44,7 +44,7 @@ func (b *Bot) clickActionStatus(ctx context.Context, envelopeID string, cb slack
 	if status == storage.ActionBlocked {
 		// Ask why first; the trigger expires in 3 seconds. The form's answer
 		// is checked like the click would have been.
-		in, err := b.instrumentOfRound(ctx, b.store, roundID)
+		in, err := b.instrumentOfClick(ctx, roundID)
 		if err != nil {
 			b.reply(ctx, cb.ResponseURL, log, err, "")
 			return

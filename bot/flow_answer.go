@@ -135,12 +135,14 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 	now := b.clock.Now()
 	var q storage.Questionnaire
 	var revealing bool
-	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
+	// Outside the transaction: it may read the round on a connection of its
+	// own.
+	in, err := b.instrumentOfClick(ctx, roundID)
+	if err != nil {
+		return storage.Questionnaire{}, false, explainRefusal(err)
+	}
+	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
 		if err := remember(ctx, tx, deliveryID, now); err != nil {
-			return err
-		}
-		in, err := b.instrumentOfRound(ctx, tx, roundID)
-		if err != nil {
 			return err
 		}
 		res, err := tx.Submit(ctx, roundID, userID, in.QuestionIDs(), now)
@@ -190,17 +192,6 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 		b.log.Info("reveal claimed", slog.Int64("round_id", roundID))
 	}
 	return q, revealing, nil
-}
-
-func (b *Bot) instrumentOfRound(ctx context.Context, tx *storage.Storage, roundID int64) (*scoring.Instrument, error) {
-	round, err := tx.Round(ctx, roundID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errTampered
-	}
-	if err != nil {
-		return nil, err
-	}
-	return instrumentOf(round)
 }
 
 // claimReveal moves the round to revealed and enqueues the reveal and

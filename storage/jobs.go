@@ -70,34 +70,44 @@ const JobsChannel = "alignbot_jobs"
 
 // Enqueue adds jobs, skipping those whose key exists, and notifies
 // JobsChannel (on commit, when inside Transact). It returns how many were
-// added.
+// added. However many jobs, it is one statement.
 func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
-	added := 0
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	var keys, kinds, payloads, runAt, after []string
+	var rounds []int64
 	for _, j := range jobs {
 		payload, err := json.Marshal(j.Payload)
 		if err != nil {
-			return added, fmt.Errorf("enqueue %s: %w", j.Key, err)
+			return 0, fmt.Errorf("enqueue %s: %w", j.Key, err)
 		}
-		var roundID *int64
-		if j.RoundID != 0 {
-			roundID = &j.RoundID
-		}
-		var after *string
-		if j.After != "" {
-			after = &j.After
-		}
-		n, err := s.execCount(ctx, `INSERT INTO jobs (key, kind, round_id, payload, run_at, after)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING`,
-			j.Key, j.Kind, roundID, payload, j.RunAt, after)
-		if err != nil {
-			return added, fmt.Errorf("enqueue %s: %w", j.Key, err)
-		}
-		added += int(n)
+		keys, kinds, payloads = append(keys, j.Key), append(kinds, j.Kind), append(payloads, string(payload))
+		rounds, after = append(rounds, j.RoundID), append(after, j.After)
+		runAt = append(runAt, j.RunAt.UTC().Format(time.RFC3339Nano))
 	}
-	if added > 0 {
-		if err := s.notifyJobs(ctx); err != nil {
-			return added, err
+	// In the order given, so that jobs due at once are claimed in it.
+	var added int
+	err := s.q.GetContext(ctx, &added, `
+		WITH added AS (
+			INSERT INTO jobs (key, kind, round_id, payload, run_at, after)
+			SELECT j.key, j.kind, NULLIF(j.round_id, 0), j.payload::jsonb, j.run_at, NULLIF(j.after, '')
+			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[])
+				WITH ORDINALITY AS j(key, kind, round_id, payload, run_at, after, n)
+			ORDER BY j.n
+			ON CONFLICT (key) DO NOTHING
+			RETURNING 1
+		),
+		woken AS (
+			SELECT pg_notify('`+JobsChannel+`', '') FROM added LIMIT 1
+		)
+		SELECT (SELECT count(*) FROM added) + 0 * (SELECT count(*) FROM woken)`,
+		pq.Array(keys), pq.Array(kinds), pq.Array(rounds), pq.Array(payloads), pq.Array(runAt), pq.Array(after))
+	if err != nil {
+		if len(jobs) == 1 {
+			return 0, fmt.Errorf("enqueue %s: %w", jobs[0].Key, err)
 		}
+		return 0, fmt.Errorf("enqueue %d jobs, %s first: %w", len(jobs), jobs[0].Key, err)
 	}
 	return added, nil
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -255,13 +256,28 @@ func (s *Storage) lockQuestionnaire(ctx context.Context, roundID int64, userID s
 	return Questionnaire{Round: round, Respondent: r}, nil
 }
 
+// readQuestionnaire reads the respondent's answers and guesses, in one
+// round trip.
 func (s *Storage) readQuestionnaire(ctx context.Context, q *Questionnaire) error {
-	var err error
-	if q.Answers, err = s.Answers(ctx, q.Round.ID, q.Respondent.Role); err != nil {
-		return err
+	var row struct {
+		Answers     []byte `db:"answers"`
+		Predictions []byte `db:"predictions"`
 	}
-	q.Predictions, err = s.Predictions(ctx, q.Round.ID, q.Respondent.Role)
-	return err
+	err := s.q.GetContext(ctx, &row, `SELECT
+		COALESCE((SELECT json_object_agg(question_id, score) FROM answers WHERE round_id = $1 AND role = $2), '{}') AS answers,
+		COALESCE((SELECT json_object_agg(question_id, score) FROM predictions WHERE round_id = $1 AND role = $2), '{}') AS predictions`,
+		q.Round.ID, q.Respondent.Role)
+	if err != nil {
+		return fmt.Errorf("questionnaire of %s in round %d: %w", q.Respondent.Role, q.Round.ID, err)
+	}
+	q.Answers, q.Predictions = scoring.Answers{}, scoring.Answers{}
+	if err := json.Unmarshal(row.Answers, &q.Answers); err != nil {
+		return fmt.Errorf("questionnaire of %s in round %d: %w", q.Respondent.Role, q.Round.ID, err)
+	}
+	if err := json.Unmarshal(row.Predictions, &q.Predictions); err != nil {
+		return fmt.Errorf("questionnaire of %s in round %d: %w", q.Respondent.Role, q.Round.ID, err)
+	}
+	return nil
 }
 
 // OwnQuestionnaire returns the user's questionnaire in a round, in any state:
@@ -418,16 +434,16 @@ func (s *Storage) Submit(ctx context.Context, roundID int64, userID string, requ
 	if len(res.Unanswered) > 0 {
 		return res, &RoundError{Round: round, Err: ErrIncomplete}
 	}
-	if _, err := s.q.ExecContext(ctx, `UPDATE respondents SET submitted_at = $3
-		WHERE round_id = $1 AND role = $2`, roundID, r.Role, now); err != nil {
-		return res, fmt.Errorf("submit in round %d: %w", roundID, err)
-	}
-	res.Questionnaire.Respondent.SubmittedAt = &now
-	err = s.q.GetContext(ctx, &res.Complete, `SELECT NOT EXISTS (
-		SELECT 1 FROM respondents WHERE round_id = $1 AND submitted_at IS NULL AND declined_at IS NULL)`, roundID)
+	// The subquery sees the respondents as they were before this update:
+	// complete when nobody else is still to answer.
+	err = s.q.GetContext(ctx, &res.Complete, `UPDATE respondents SET submitted_at = $3
+		WHERE round_id = $1 AND role = $2
+		RETURNING NOT EXISTS (SELECT 1 FROM respondents o
+			WHERE o.round_id = $1 AND o.role <> $2 AND o.submitted_at IS NULL AND o.declined_at IS NULL)`, roundID, r.Role, now)
 	if err != nil {
 		return res, fmt.Errorf("submit in round %d: %w", roundID, err)
 	}
+	res.Questionnaire.Respondent.SubmittedAt = &now
 	return res, nil
 }
 

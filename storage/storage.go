@@ -62,8 +62,8 @@ type Storage struct {
 	// clicks is the pool clicks are written on (see clickPool); db when
 	// the storage was not made by Open.
 	clicks *sqlx.DB
-	q  querier
-	tx bool
+	q      querier
+	tx     bool
 	// dsn, when opened with Open, is kept for Listen's own connection.
 	dsn string
 	// transactions counts the transactions committed by Transact and by
