@@ -202,7 +202,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		if err != nil {
 			b.log.Warn("no job notifications; polling instead", slog.Any("error", err))
 		}
-		wg.Go(func() { b.runner.Run(runCtx, notify) })
+		// Jobs finish after runCtx ends, but one still waiting for Slack's
+		// budget then gives up and is left to the other replicas.
+		jobsCtx := slackapi.Quitting(runCtx, runCtx.Done())
+		wg.Go(func() { b.runner.Run(jobsCtx, notify) })
 	}
 	b.serveEvents(runCtx, socket)
 	wg.Wait()

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/outbox"
+	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
@@ -46,7 +48,7 @@ func (b *Bot) jobKinds() map[string]outbox.Kind {
 	round := func(what string) func(context.Context, storage.Job) string {
 		return func(ctx context.Context, j storage.Job) string { return b.describeInChannel(ctx, j, what) }
 	}
-	return map[string]outbox.Kind{
+	kinds := map[string]outbox.Kind{
 		jobAnnounce:      {Run: b.runAnnounce, Critical: true, Describe: round("the round's announcement")},
 		jobProgress:      {Run: b.runProgress, MaxRunning: 2},
 		jobQuestionnaire: {Run: b.runQuestionnaire, Critical: true, Describe: b.describeRespondent("the questionnaire to")},
@@ -64,6 +66,24 @@ func (b *Bot) jobKinds() map[string]outbox.Kind {
 		jobRerun:         {Run: b.runRerun, Critical: true, Describe: round("the reminder of the next round")},
 		jobParked:        {Run: b.runParked},
 		jobHome:          {Run: b.runHome},
+	}
+	for name, kind := range kinds {
+		kind.Run = handedOver(kind.Run)
+		kinds[name] = kind
+	}
+	return kinds
+}
+
+// handedOver runs a job again at once, without counting an attempt, when a
+// Slack call it was waiting to make was given up because this replica is
+// stopping: another replica takes it.
+func handedOver(run func(context.Context, storage.Job) (any, error)) func(context.Context, storage.Job) (any, error) {
+	return func(ctx context.Context, j storage.Job) (any, error) {
+		result, err := run(ctx, j)
+		if errors.Is(err, slackapi.ErrQuit) {
+			return nil, outbox.Again()
+		}
+		return result, err
 	}
 }
 

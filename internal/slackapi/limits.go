@@ -14,6 +14,7 @@ package slackapi
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sync"
 	"time"
@@ -92,6 +93,25 @@ func Interactive(ctx context.Context) context.Context {
 func isInteractive(ctx context.Context) bool {
 	v, _ := ctx.Value(priorityKey{}).(bool)
 	return v
+}
+
+type quitKey struct{}
+
+// ErrQuit is a call given up before it was sent, because the work it was
+// for is being handed to another replica (see Quitting).
+var ErrQuit = errors.New("slack call not sent: this replica is stopping")
+
+// Quitting makes calls under ctx give up with ErrQuit when quit closes while
+// they wait for their budget, so that a replica which is stopping hands
+// its background work to the others instead of waiting out Slack's limits.
+// A call already sent is never abandoned.
+func Quitting(ctx context.Context, quit <-chan struct{}) context.Context {
+	return context.WithValue(ctx, quitKey{}, quit)
+}
+
+func quitOf(ctx context.Context) <-chan struct{} {
+	quit, _ := ctx.Value(quitKey{}).(<-chan struct{})
+	return quit
 }
 
 // bucket is a token bucket whose rate can change (when replicas come and go)
@@ -174,6 +194,9 @@ func (b *bucket) wait(ctx context.Context, now func() time.Time) error {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
+		case <-quitOf(ctx):
+			t.Stop()
+			return ErrQuit
 		case <-t.C:
 		}
 	}

@@ -224,3 +224,43 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+func TestACallWaitingForItsBudgetGivesUpWhenTheReplicaQuits(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestClient(Limits{Methods: map[string]Limit{"m": Tier1}, Margin: 1})
+	quit := make(chan struct{})
+	ctx := Quitting(context.Background(), quit)
+	sent := 0
+	send := func() error { sent++; return nil }
+	// Quitting does not stop a call that has its budget.
+	if err := c.call(Quitting(context.Background(), closed()), "m", "", send); err != nil || sent != 1 {
+		t.Fatalf("a call with its budget while quitting: %v, sent %d; want it sent", err, sent)
+	}
+	// The bucket is empty now: the next token is half a minute away.
+	callsNow(t, c, "m", "", false, 100)
+	done := make(chan error, 1)
+	go func() { done <- c.call(ctx, "m", "", send) }()
+	select {
+	case err := <-done:
+		t.Fatalf("a call without budget returned at once: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(quit)
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrQuit) {
+			t.Fatalf("a waiting call when the replica quits: %v, want ErrQuit", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a waiting call did not give up when the replica quit")
+	}
+	if sent != 1 {
+		t.Errorf("calls sent: %d, want only the one with budget", sent)
+	}
+}
+
+func closed() <-chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}
