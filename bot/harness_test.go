@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +26,25 @@ import (
 	"github.com/alignbot/alignbot/internal/testclock"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+// The tests spend most of their time waiting, on Slack's limits as the
+// fake enforces them in real time and on leases, not on the CPU, so more of
+// them run at once than -parallel's default of one per core; -parallel
+// given explicitly wins. testPoolSize keeps them within PostgreSQL's
+// default of 100 connections, with room for another test run beside them.
+const (
+	testParallel = 8
+	testPoolSize = 4
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		flag.Set("test.parallel", strconv.Itoa(testParallel))
+	}
+	testdb.Main(m)
+}
 
 // t0 is a Monday morning in New York and afternoon in Berlin.
 var t0 = time.Date(2026, 11, 2, 14, 0, 0, 0, time.UTC)
@@ -153,6 +173,8 @@ func (h *harness) openStore() *storage.Storage {
 		h.t.Fatal(err)
 	}
 	h.t.Cleanup(func() { s.Close() })
+	// Several tests run at once against one server.
+	s.LimitPool(testPoolSize)
 	if err := s.Migrate(ctx, nil); err != nil {
 		h.t.Fatal(err)
 	}

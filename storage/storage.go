@@ -134,6 +134,20 @@ func Open(ctx context.Context, dsn string) (*Storage, error) {
 	return s, nil
 }
 
+// LimitPool caps the main pool at n connections (Open allows 20) and the
+// clicks' at half that, for a process that shares its server with many
+// others, such as a test run. Click writers beyond the clicks' connections
+// wait for one.
+func (s *Storage) LimitPool(n int) {
+	s.db.SetMaxOpenConns(n)
+	s.db.SetMaxIdleConns(n)
+	if s.clicks != s.db {
+		c := max(1, min(n/2, maxClickWriters))
+		s.clicks.SetMaxOpenConns(c)
+		s.clicks.SetMaxIdleConns(c)
+	}
+}
+
 // clickPool opens the connections clicks are written on: one per click
 // writer, so that background work holding the main pool's connections
 // never makes a click wait for one, and each planning the click statement
