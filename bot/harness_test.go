@@ -32,7 +32,7 @@ import (
 // given explicitly wins. testPoolSize keeps them within PostgreSQL's
 // default of 100 connections, with room for another test run beside them.
 const (
-	testParallel = 8
+	testParallel = 4
 	testPoolSize = 4
 )
 
