@@ -158,7 +158,7 @@ func (b *clickBatcher) writeGroup(s *Storage, group []*pendingClick) {
 	var results []clickResult
 	var err error
 	for range clickAttempts {
-		results, err = s.recordClicks(ctx, reqs[0].predicting, reqs)
+		results, err = s.recordClicks(ctx, reqs)
 		if !retryable(err) {
 			break
 		}
@@ -168,7 +168,7 @@ func (b *clickBatcher) writeGroup(s *Storage, group []*pendingClick) {
 	case len(group) > 1 && !Unavailable(err):
 		results = make([]clickResult, len(group))
 		for i, r := range reqs {
-			one, err := s.recordClicks(ctx, r.predicting, []clickRequest{r})
+			one, err := s.recordClicks(ctx, []clickRequest{r})
 			if err != nil {
 				results[i] = clickResult{err: err}
 			} else {

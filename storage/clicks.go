@@ -51,8 +51,8 @@ var ErrDuplicate = errors.New("duplicate delivery")
 // jobs: the click each belongs to (its place in the batch, from 1), keys,
 // kinds, payloads and run_at. It runs on connections that plan it once, for
 // a few rows (see clickPool): planned for the batch at hand, a statement
-// this size costs more to plan than to run. %[1]s is the table: answers or predictions; %[2]s
-// its time column; %[3]s the other table.
+// this size costs more to plan than to run. %[1]s is the table: answers or
+// predictions; %[2]s its time column; %[3]s the other table.
 const clickQuery = `
 WITH
 c AS (
@@ -185,7 +185,7 @@ func (s *Storage) RecordClick(ctx context.Context, c Click, predicting bool, o C
 	}
 	req := clickRequest{click: c, options: o, predicting: predicting}
 	if s.tx {
-		results, err := s.recordClicks(ctx, predicting, []clickRequest{req})
+		results, err := s.recordClicks(ctx, []clickRequest{req})
 		if err != nil {
 			return Questionnaire{}, err
 		}
@@ -215,10 +215,10 @@ var clickRefusals = map[string]error{
 	"not_collecting": ErrNotCollecting, "submitted": ErrSubmitted, "declined": ErrDeclined, "duplicate": ErrDuplicate,
 }
 
-// recordClicks writes clicks of one kind (answers, or with predicting
-// guesses) of different respondents in one statement and returns each
+// recordClicks writes clicks of one kind (all answers, or all guesses) of different respondents in one statement and returns each
 // click's result, in order, or the error that failed the statement.
-func (s *Storage) recordClicks(ctx context.Context, predicting bool, reqs []clickRequest) ([]clickResult, error) {
+func (s *Storage) recordClicks(ctx context.Context, reqs []clickRequest) ([]clickResult, error) {
+	predicting := reqs[0].predicting
 	results := make([]clickResult, len(reqs))
 	fail := func(err error) ([]clickResult, error) {
 		if len(reqs) == 1 {

@@ -87,8 +87,13 @@ func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
 		runAt = append(runAt, j.RunAt.UTC().Format(time.RFC3339Nano))
 	}
 	// In the order given, so that jobs due at once are claimed in it.
-	var added int
-	err := s.q.GetContext(ctx, &added, `
+	// woken is read so that the notification is sent: PostgreSQL skips a
+	// query in WITH that nothing reads.
+	var res struct {
+		Added int `db:"added"`
+		Woken int `db:"woken"`
+	}
+	err := s.q.GetContext(ctx, &res, `
 		WITH added AS (
 			INSERT INTO jobs (key, kind, round_id, payload, run_at, after)
 			SELECT j.key, j.kind, NULLIF(j.round_id, 0), j.payload::jsonb, j.run_at, NULLIF(j.after, '')
@@ -101,7 +106,7 @@ func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
 		woken AS (
 			SELECT pg_notify('`+JobsChannel+`', '') FROM added LIMIT 1
 		)
-		SELECT (SELECT count(*) FROM added) + 0 * (SELECT count(*) FROM woken)`,
+		SELECT (SELECT count(*) FROM added) AS added, (SELECT count(*) FROM woken) AS woken`,
 		pq.Array(keys), pq.Array(kinds), pq.Array(rounds), pq.Array(payloads), pq.Array(runAt), pq.Array(after))
 	if err != nil {
 		if len(jobs) == 1 {
@@ -109,7 +114,7 @@ func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
 		}
 		return 0, fmt.Errorf("enqueue %d jobs, %s first: %w", len(jobs), jobs[0].Key, err)
 	}
-	return added, nil
+	return res.Added, nil
 }
 
 func (s *Storage) notifyJobs(ctx context.Context) error {
