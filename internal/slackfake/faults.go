@@ -163,6 +163,8 @@ func SlackRateLimits() RateLimits {
 			"conversations.list":           tier2,
 			"chat.update":                  tier3,
 			"chat.delete":                  tier3,
+			"chat.scheduleMessage":         tier3,
+			"chat.deleteScheduledMessage":  tier3,
 			"conversations.open":           tier3,
 			"conversations.info":           tier3,
 			"conversations.history":        tier3,
