@@ -133,7 +133,7 @@ func TestConversationsList(t *testing.T) {
 	fs := Start(t, WithoutRateLimits()) // many calls
 	// DMs' details need scopes alignbot does not ask for.
 	fs.SetBotScopes(append(fs.BotScopes(), "im:read", "mpim:read")...)
-	workspace(fs)                                                      // CALIGN (bot in), COUT (bot out), GSECRET (private, bot out)
+	workspace(fs) // CALIGN (bot in), COUT (bot out), GSECRET (private, bot out)
 	fs.AddChannel(Channel{ID: "CBIG", Name: "big", Members: []string{"UMKT"}, BotMember: true})
 	fs.AddChannel(Channel{ID: "CZED", Name: "zed"})
 	fs.AddChannel(Channel{ID: "GINSIDE", Name: "inside", Private: true, Members: []string{"USALES"}, BotMember: true})
