@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/alignbot/alignbot/internal/config"
+	"github.com/alignbot/alignbot/internal/metrics"
 	"github.com/alignbot/alignbot/internal/pgembed"
 	"github.com/alignbot/alignbot/internal/testdb"
 	"github.com/alignbot/alignbot/scoring"
@@ -551,6 +552,6 @@ func inTx(store *storage.Storage, fn func(*storage.Storage) error) error {
 
 // refuseToServe stands in for the bot: these tests never get as far as
 // serving Slack (the bot's own tests do that, against a fake Slack).
-func refuseToServe(config.Config, *storage.Storage, *slog.Logger) (App, error) {
+func refuseToServe(config.Config, *storage.Storage, *slog.Logger, *metrics.Metrics) (App, error) {
 	return nil, errors.New("no bot in these tests")
 }
