@@ -68,6 +68,9 @@ func TestHelpForEveryCommand(t *testing.T) {
 		{[]string{"export", "--help"}, []string{"alignbot export --round ID", "-latest", "-format string"}},
 		{[]string{"export", "--round", "1", "-h"}, []string{"alignbot export --round ID"}},
 		{[]string{"help", "export"}, []string{"alignbot export --round ID"}},
+		{[]string{"doctor", "--help"}, []string{"Usage: alignbot doctor [--channel C123]", "-channel ID"}},
+		{[]string{"help", "healthcheck"}, []string{"Usage: alignbot healthcheck", "HEALTHCHECK"}},
+		{[]string{"help"}, []string{"alignbot doctor", "alignbot healthcheck"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
