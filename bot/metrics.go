@@ -50,6 +50,8 @@ func (b *Bot) initMetrics() {
 	}
 	b.metrics.JobKinds(kinds...)
 	b.metrics.SetRounds(roundStates(), nil)
+	b.metrics.SetJobs(map[string]int{string(storage.JobPending): 0, string(storage.JobDone): 0,
+		string(storage.JobParked): 0, string(storage.JobCancelled): 0})
 	b.metrics.SetConnected(false)
 }
 

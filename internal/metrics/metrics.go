@@ -186,11 +186,14 @@ func (m *Metrics) JobKinds(kinds ...string) {
 	if m == nil {
 		return
 	}
+	m.mu.Lock()
 	for _, k := range kinds {
 		m.jobLatency.WithLabelValues(k)
 		m.jobDuration.WithLabelValues(k)
 		m.jobRuns.WithLabelValues(k, JobDone)
+		m.queueKinds[k] = true
 	}
+	m.mu.Unlock()
 	m.SetQueue(nil)
 }
 

@@ -143,6 +143,9 @@ func (c *Client) call(ctx context.Context, method, channel string, do func() err
 	}
 	waited := time.Since(started)
 	err := do()
+	if errors.Is(err, errNotSent) {
+		return err
+	}
 	wait, limited := RetryAfter(err)
 	c.metrics.SlackCall(method, waited, limited, err != nil)
 	if limited && len(buckets) > 0 {
@@ -281,6 +284,9 @@ func (c *Client) GetUserInfoContext(ctx context.Context, user string) (u *slack.
 	return u, err
 }
 
+// errNotSent is a call's do that had nothing to send.
+var errNotSent = errors.New("nothing to send")
+
 // GetUsers calls users.list page by page, each page within its budget.
 func (c *Client) GetUsers(ctx context.Context) ([]slack.User, error) {
 	p := c.api.GetUsersPaginated(slack.GetUsersOptionLimit(1000))
@@ -289,9 +295,13 @@ func (c *Client) GetUsers(ctx context.Context) ([]slack.User, error) {
 		var err error
 		err = c.call(ctx, "users.list", "", func() error {
 			p, err = p.Next(ctx)
+			if p.Done(err) {
+				// slack-go knew there was no next page without asking.
+				return errNotSent
+			}
 			return err
 		})
-		if p.Done(err) {
+		if errors.Is(err, errNotSent) {
 			return users, nil
 		}
 		if err != nil {
