@@ -136,9 +136,11 @@ func New() *Metrics {
 	return m
 }
 
-// Handler serves the metrics in Prometheus' text format.
+// Handler serves the metrics in Prometheus' text format. A collector that
+// fails (the process collector without /proc, say) leaves its metrics out
+// rather than failing the scrape.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: nil})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
 
 // Register adds a collector of the caller's (a readiness gauge, say).
