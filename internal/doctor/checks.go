@@ -74,6 +74,10 @@ func (d *doctor) socketHello(ctx context.Context) Result {
 		return Result{Name: name, Detail: fmt.Sprintf("Slack sent %q instead of hello", first.Type+" "+first.Reason),
 			Fix: "run alignbot doctor again; if it persists, check Slack's status page"}
 	}
+	if app := first.ConnectionInfo.AppID; d.botApp != "" && app != "" && app != d.botApp {
+		return Result{Name: name, Detail: fmt.Sprintf("the app-level token is app %s's and the bot token app %s's: the bot would hear none of the commands and clicks meant for it", app, d.botApp),
+			Fix: "take both tokens from the same app at https://api.slack.com/apps: the Bot User OAuth Token from its OAuth & Permissions, the app-level token from its Basic Information"}
+	}
 	others := ""
 	if n := first.NumConnections - 1; n > 0 {
 		others = fmt.Sprintf("; %d other connection(s) of this app open, running replicas included", n)

@@ -2,9 +2,10 @@
 // by hand, one thing at a time, and says for each what is right or exactly
 // how to fix it: the bot token (auth.test), the scopes Slack says it granted
 // against those manifests/alignbot.yaml asks for, the app-level token
-// (apps.connections.open), a Socket Mode hello, optionally a channel (the
-// bot is a member and may post), the database (reachable, migrated, the
-// embedded data directory usable), the time-zone data and the CA roots.
+// (apps.connections.open), a Socket Mode hello from the bot's own app,
+// optionally a channel (the bot is a member and may post), the database
+// (reachable, migrated, the embedded data directory usable), the time-zone
+// data and the CA roots.
 //
 // It talks to Slack with the real slack-go client and a websocket, as the
 // bot does, and never prints a secret: a token is named by its type
@@ -120,6 +121,7 @@ type doctor struct {
 	headers *headerRecorder
 
 	bot       *slack.AuthTestResponse // nil unless the bot token works
+	botApp    string                  // the bot's app ID, "" when bots.info could not say
 	scopes    []string                // granted to the bot token
 	socketURL string                  // from apps.connections.open, "" if it failed
 }
@@ -199,6 +201,9 @@ func (d *doctor) botToken(ctx context.Context) Result {
 			Fix: "use the Bot User OAuth Token (xoxb-…), not the User OAuth Token, from OAuth & Permissions into SLACK_BOT_TOKEN"}
 	case err == nil:
 		d.bot = auth
+		if info, err := d.api.GetBotInfoContext(ctx, slack.GetBotInfoParameters{Bot: auth.BotID}); err == nil {
+			d.botApp = info.AppID
+		}
 		return Result{Name: name, OK: true, Detail: fmt.Sprintf("bot @%s (%s, bot %s) in workspace %s (%s, %s)",
 			auth.User, auth.UserID, auth.BotID, auth.Team, auth.TeamID, auth.URL)}
 	case code == "not_allowed_token_type" || code == "invalid_auth" && !strings.HasPrefix(token, "xoxb-"):

@@ -212,6 +212,12 @@ func TestMisconfigurations(t *testing.T) {
 			check:  "socket mode", detail: "Socket Mode is off", fix: "turn on Settings → Socket Mode",
 		},
 		{
+			name:   "the app token of another app",
+			break_: func(f *slackfake.Server, _ *doctor.Options) { f.SetAppTokenApp("A0000OTHER") },
+			check:  "socket mode", detail: "the app-level token is app A0000OTHER's and the bot token app " + slackfake.DefaultAppID + "'s",
+			fix: "take both tokens from the same app",
+		},
+		{
 			name:   "the bot not in the channel",
 			break_: func(_ *slackfake.Server, o *doctor.Options) { o.Channel = quiet },
 			check:  "channel " + quiet, detail: "the bot is not a member of #quiet", fix: "type /invite @alignbot in #quiet",

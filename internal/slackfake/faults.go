@@ -172,6 +172,7 @@ func SlackRateLimits() RateLimits {
 			"chat.postEphemeral":           tier4,
 			"conversations.members":        tier4,
 			"users.info":                   tier4,
+			"bots.info":                    tier4,
 			"views.open":                   tier4,
 			"views.push":                   tier4,
 			"views.update":                 tier4,

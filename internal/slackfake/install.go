@@ -30,13 +30,16 @@ import (
 //     apps.connections.open and a bot token there;
 //   - with Socket Mode off, apps.connections.open still hands out a URL, and
 //     the socket opens with a disconnect of reason link_disabled instead of
-//     hello, then closes.
+//     hello, then closes;
+//   - the app-level token may be another app's: its hello then names that
+//     app, while bots.info names the bot's.
 type installation struct {
 	botScopes   []string          // granted to the bot token
 	appScopes   []string          // granted to the app-level token
 	userTokens  map[string]string // user token → user ID
 	userScopes  []string          // granted to every user token
 	socketOff   bool              // Socket Mode disabled in the app's settings
+	otherApp    string            // the app the app-level token belongs to, when not the bot's
 	offTickets  map[string]bool   // websocket URLs handed out while Socket Mode was off
 	scheduled   []*ScheduledMessage
 	scheduleSeq int
@@ -103,6 +106,34 @@ func (s *Server) SetSocketMode(enabled bool) {
 	defer s.mu.Unlock()
 	s.inst.socketOff = !enabled
 	s.notify()
+}
+
+// SetAppTokenApp makes the app-level token another app's (one created
+// beside alignbot, say): Socket Mode connects, and its hello names that app.
+func (s *Server) SetAppTokenApp(appID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inst.otherApp = appID
+	s.notify()
+}
+
+// appTokenApp is the app the app-level token belongs to. The caller holds
+// s.mu.
+func (s *Server) appTokenApp() string {
+	if s.inst.otherApp != "" {
+		return s.inst.otherApp
+	}
+	return s.cfg.appID
+}
+
+// botsInfo answers bots.info for the app's bot, the only bot the fake
+// knows. The caller holds s.mu.
+func (s *Server) botsInfo(r *request) (obj, *apiError) {
+	if id := r.str("bot"); id != "" && id != s.cfg.botID {
+		return nil, fail("bot_not_found")
+	}
+	return obj{"bot": obj{"id": s.cfg.botID, "deleted": false, "name": s.cfg.botName, "updated": s.now().Unix(),
+		"app_id": s.cfg.appID, "user_id": s.cfg.botUserID, "icons": obj{}}}, nil
 }
 
 // ScheduledMessage is a message chat.scheduleMessage accepted and
@@ -178,7 +209,7 @@ func (s *Server) acceptedScopes(r *request) []string {
 		return []string{s.conversationScope(r.str("channel"), "read")}
 	case "conversations.history", "conversations.replies":
 		return []string{s.conversationScope(r.str("channel"), "history")}
-	case "users.info", "users.list":
+	case "users.info", "users.list", "bots.info":
 		return []string{"users:read"}
 	case "files.getUploadURLExternal", "files.completeUploadExternal":
 		return []string{"files:write"}

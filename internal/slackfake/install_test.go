@@ -165,3 +165,32 @@ func TestScheduledMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestAnotherAppsAppToken(t *testing.T) {
+	fs := Start(t)
+	api := fs.NewClient()
+	bot, err := api.GetBotInfoContext(context.Background(), slack.GetBotInfoParameters{Bot: DefaultBotID})
+	if err != nil || bot.AppID != DefaultAppID || bot.UserID != DefaultBotUserID {
+		t.Fatalf("bots.info: %+v %v", bot, err)
+	}
+	fs.SetAppTokenApp("A0000OTHER")
+	_, url, err := api.StartSocketModeContext(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var hello struct {
+		Type           string
+		ConnectionInfo struct {
+			AppID string `json:"app_id"`
+		} `json:"connection_info"`
+	}
+	if err := ws.ReadJSON(&hello); err != nil || hello.Type != "hello" || hello.ConnectionInfo.AppID != "A0000OTHER" {
+		t.Errorf("hello: %+v %v", hello, err)
+	}
+}

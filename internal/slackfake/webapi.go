@@ -193,6 +193,8 @@ func (s *Server) route(method string) (handlerFunc, tokenKind, bool) {
 		return s.usersInfo, botToken, true
 	case "users.list":
 		return s.usersList, botToken, true
+	case "bots.info":
+		return s.botsInfo, botToken, true
 	case "views.open":
 		return s.viewsOpen, botToken, true
 	case "views.push":
