@@ -220,6 +220,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		wg.Go(func() { b.countForMetrics(runCtx) })
 	}
 	b.serveEvents(runCtx, socket)
+	b.setConnected(false)
 	wg.Wait()
 	// Let handlers already running finish their transaction and reply.
 	b.handlers.Wait()
