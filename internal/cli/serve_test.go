@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -222,5 +224,36 @@ func TestDoctorCommand(t *testing.T) {
 	t.Setenv("SLACK_BOT_TOKEN", "xapp-pasted-in-the-wrong-place")
 	if code, stdout, _ := runCLI(t, "doctor"); code != 1 || !strings.Contains(stdout, "✗ bot token: SLACK_BOT_TOKEN is an app-level token (xapp-)") {
 		t.Errorf("doctor with an app token as bot token: exit %d:\n%s", code, stdout)
+	}
+}
+
+// TestDoctorWithTheEmbeddedDatabase: before the first start, the data
+// directory only has to be writable; a data directory that cannot be made
+// is the one thing to fix.
+func TestDoctorWithTheEmbeddedDatabase(t *testing.T) {
+	fake := slackfake.Start(t)
+	t.Setenv("SLACK_BOT_TOKEN", fake.BotToken())
+	t.Setenv("SLACK_APP_TOKEN", fake.AppToken())
+	t.Setenv("SLACK_API_URL", fake.URL())
+	t.Setenv("DATABASE_URL", "")
+	os.Unsetenv("DATABASE_URL")
+	dir := filepath.Join(t.TempDir(), "alignbot-data")
+	t.Setenv("ALIGNBOT_DATA_DIR", dir)
+	code, stdout, _ := runCLI(t, "doctor")
+	if code != 0 || !strings.Contains(stdout, "✓ data directory: "+dir+" does not exist yet") ||
+		!strings.Contains(stdout, "✓ database: none yet") {
+		t.Errorf("before the first start: exit %d:\n%s", code, stdout)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("doctor made %s: %v", dir, err)
+	}
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ALIGNBOT_DATA_DIR", filepath.Join(file, "alignbot-data"))
+	code, stdout, _ = runCLI(t, "doctor")
+	if code != 1 || !strings.Contains(stdout, "✗ data directory: cannot write in "+file) {
+		t.Errorf("a data directory under a file: exit %d:\n%s", code, stdout)
 	}
 }

@@ -188,7 +188,9 @@ func (d *doctor) database(ctx context.Context) Result {
 	case errors.Is(err, pgembed.ErrDataDirInUse):
 		return Result{Name: name, OK: true, Detail: "the embedded PostgreSQL is in use by a running alignbot, which migrated it when it started; stop it to check the schema here"}
 	case errors.Is(err, ErrNoDatabase):
-		return Result{Name: name, Detail: "there is no database yet", Fix: "run `alignbot migrate`, or start the bot, which creates and migrates it"}
+		// Before the first start there is nothing to fix: the data
+		// directory check said the bot can create it.
+		return Result{Name: name, OK: true, Detail: "none yet: the bot creates and migrates the embedded database when it first starts"}
 	case err != nil:
 		return Result{Name: name, Detail: err.Error(), Fix: "check DATABASE_URL (user, password, host, port, database, sslmode) and that the server accepts connections from this machine"}
 	}
@@ -204,6 +206,8 @@ func (d *doctor) database(ctx context.Context) Result {
 	case err == nil:
 		v, _ := db.SchemaVersion(ctx)
 		return Result{Name: name, OK: true, Detail: fmt.Sprintf("reachable, schema at version %d, this alignbot's", v)}
+	case errors.As(err, &schema) && schema.Version == 0:
+		return Result{Name: name, OK: true, Detail: "reachable and empty: the bot creates its tables when it first starts (or run `alignbot migrate`)"}
 	case errors.As(err, &schema) && schema.Version > schema.Want:
 		return Result{Name: name, Detail: fmt.Sprintf("the schema is at version %d, newer than this alignbot's %d", schema.Version, schema.Want),
 			Fix: "run the newest alignbot, as the replicas that migrated it do"}

@@ -228,9 +228,21 @@ func TestMisconfigurations(t *testing.T) {
 			check:  "channel " + secret, detail: "the bot cannot see this channel", fix: "/invite @alignbot",
 		},
 		{
-			name: "a database not migrated",
+			name: "a database an older alignbot migrated",
 			break_: func(_ *slackfake.Server, o *doctor.Options) {
-				o.Database = openAt(testdb.New(t))
+				url := testdb.New(t)
+				store, err := storage.Open(context.Background(), url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer store.Close()
+				if err := store.Migrate(context.Background(), nil); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := store.DB().Exec(`DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)`); err != nil {
+					t.Fatal(err)
+				}
+				o.Database = openAt(url)
 			},
 			check: "database", detail: "this alignbot needs", fix: "run `alignbot migrate`",
 		},
@@ -285,6 +297,17 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestBeforeTheFirstStart: an empty database is what a new installation
+// has, and nothing to fix.
+func TestBeforeTheFirstStart(t *testing.T) {
+	_, opts := install(t)
+	opts.Database = openAt(testdb.New(t))
+	ok, out := check(t, opts)
+	if line := lines(out)["database"]; !ok || !strings.Contains(line, "✓ database: reachable and empty") {
+		t.Errorf("an empty database: %v\n%s", ok, out)
+	}
 }
 
 // TestNeverPrintsSecrets: whatever goes wrong, no part of a token beyond
