@@ -6,7 +6,8 @@
 //
 //   - the Web API (auth.test, apps.connections.open, chat.*, conversations.*
 //     including conversations.members and conversations.list, users.info,
-//     users.list, views.*, and the file upload flow
+//     users.list, bots.info, chat.scheduleMessage and
+//     chat.deleteScheduledMessage, views.*, and the file upload flow
 //     files.getUploadURLExternal and files.completeUploadExternal), with
 //     Slack's token checks, error shapes and cursor pagination;
 //   - the upload URLs that files.getUploadURLExternal hands out, so that
