@@ -18,8 +18,8 @@ Checks, in order, and prints one line each, with the fix for what fails:
 the bot token (auth.test: valid, a bot token, which workspace and bot), the
 scopes Slack granted it against those manifests/alignbot.yaml asks for, the
 app-level token (apps.connections.open: valid, connections:write), a Socket
-Mode hello, with --channel the channel (the bot is a member and may post;
-nothing is posted), the database (reachable, migrated; the embedded data
+Mode hello from the bot's own app, with --channel the channel (the bot is a
+member and may post; nothing is posted), the database (reachable, migrated; the embedded data
 directory usable), the time-zone data and the CA roots. It changes nothing
 and prints no secret. Exits 0 when every check passes, 1 otherwise.
 
