@@ -24,6 +24,7 @@ import (
 
 	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/config"
+	"github.com/alignbot/alignbot/internal/metrics"
 	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/internal/slackfake"
 	"github.com/alignbot/alignbot/internal/testdb"
@@ -70,6 +71,8 @@ func benchBot(b *testing.B, fake *slackfake.Server, limits *slackapi.Limits) (*B
 		Store:  store,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Limits: limits,
+		// Measured as it runs in production.
+		Metrics: metrics.New(),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -431,9 +434,10 @@ func BenchmarkNudges(b *testing.B) {
 		bot, err := New(Options{
 			Config: config.Config{BotToken: config.Secret(fake.BotToken()), AppToken: config.Secret(fake.AppToken()),
 				APIURL: fake.URL(), NudgeAfter: 48 * time.Hour, Deadline: 168 * time.Hour},
-			Store:  store,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Limits: &ours,
+			Store:   store,
+			Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Limits:  &ours,
+			Metrics: metrics.New(),
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/config"
+	"github.com/alignbot/alignbot/internal/metrics"
 	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/storage"
@@ -73,6 +75,8 @@ type Options struct {
 	// NoJobRunner makes this replica serve Socket Mode only; other replicas
 	// run the jobs it enqueues.
 	NoJobRunner bool
+	// Metrics, when set, records what the bot does for /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Bot is one replica of alignbot.
@@ -88,6 +92,9 @@ type Bot struct {
 	worker     string
 	runner     *outbox.Runner
 	noJobs     bool
+	metrics    *metrics.Metrics
+	// connected is whether the Socket Mode connection is up (metrics.go).
+	connected atomic.Bool
 
 	dir    *directory
 	clicks *lanes
@@ -115,6 +122,7 @@ func New(opts Options) (*Bot, error) {
 		httpClient: opts.HTTPClient,
 		worker:     opts.WorkerID,
 		noJobs:     opts.NoJobRunner,
+		metrics:    opts.Metrics,
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -149,6 +157,7 @@ func New(opts Options) (*Bot, error) {
 		slack.OptionHTTPClient(b.httpClient),
 	)
 	b.limited = slackapi.New(b.client, limits)
+	b.limited.SetMetrics(b.metrics)
 	b.api = b.limited
 	b.dir = newDirectory(b.api, b.log)
 	b.clicks = newLanes(inFlight)
@@ -164,7 +173,9 @@ func New(opts Options) (*Bot, error) {
 		Classify:    classify,
 		OnParked:    b.noteParked,
 		Maintenance: b.maintain,
+		Metrics:     b.metrics,
 	})
+	b.initMetrics()
 	return b, nil
 }
 
@@ -206,8 +217,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		// budget then gives up and is left to the other replicas.
 		jobsCtx := slackapi.Quitting(runCtx, runCtx.Done())
 		wg.Go(func() { b.runner.Run(jobsCtx, notify) })
+		wg.Go(func() { b.countForMetrics(runCtx) })
 	}
 	b.serveEvents(runCtx, socket)
+	b.setConnected(false)
 	wg.Wait()
 	// Let handlers already running finish their transaction and reply.
 	b.handlers.Wait()

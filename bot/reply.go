@@ -84,6 +84,7 @@ func (b *Bot) replace(ctx context.Context, cb slack.InteractionCallback, msg ren
 		wm := &slack.WebhookMessage{Text: msg.Text, Blocks: &slack.Blocks{BlockSet: msg.Blocks}, ReplaceOriginal: true}
 		err := b.respond(ctx, cb.ResponseURL, wm)
 		if err == nil {
+			b.cardUpdated(ctx)
 			return nil
 		}
 		log.Info("response_url refused; updating with chat.update", slog.Any("error", err))
@@ -93,6 +94,9 @@ func (b *Bot) replace(ctx context.Context, cb slack.InteractionCallback, msg ren
 		return errors.New("replace: no message to update")
 	}
 	_, _, _, err := b.api.UpdateMessageContext(slackapi.Interactive(ctx), channel, ts, msg.Options()...)
+	if err == nil {
+		b.cardUpdated(ctx)
+	}
 	return err
 }
 
@@ -100,6 +104,8 @@ func (b *Bot) replace(ctx context.Context, cb slack.InteractionCallback, msg ren
 // conversation for half an hour: it stays out of errors and logs.
 func (b *Bot) respond(ctx context.Context, responseURL string, msg *slack.WebhookMessage) error {
 	err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.httpClient, msg)
+	_, limited := slackapi.RetryAfter(err)
+	b.metrics.SlackCall("response_url", 0, limited, err != nil)
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		return fmt.Errorf("response_url: %w", urlErr.Err)

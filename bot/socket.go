@@ -32,12 +32,19 @@ func (b *Bot) serveEvents(ctx context.Context, socket *socketmode.Client) {
 }
 
 func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmode.Event) {
+	arrived := time.Now()
 	switch evt.Type {
 	case socketmode.EventTypeConnected:
 		b.log.Info("socket mode connected")
+	case socketmode.EventTypeHello:
+		b.setConnected(true)
+	case socketmode.EventTypeConnecting, socketmode.EventTypeDisconnect:
+		b.setConnected(false)
 	case socketmode.EventTypeConnectionError:
+		b.setConnected(false)
 		b.log.Warn("socket mode connection error", slog.Any("error", evt.Data))
 	case socketmode.EventTypeInvalidAuth:
+		b.setConnected(false)
 		b.log.Error("slack refused SLACK_APP_TOKEN")
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
@@ -45,7 +52,10 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 			return
 		}
 		b.ack(socket, evt.Request, nil)
-		b.handle(ctx, cmd.UserID, func(ctx context.Context) { b.handleCommand(ctx, evt.Request.EnvelopeID, cmd) })
+		b.handle(ctx, cmd.UserID, func(ctx context.Context) {
+			b.handleCommand(ctx, evt.Request.EnvelopeID, cmd)
+			b.metrics.CommandReplied(time.Since(arrived))
+		})
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok || evt.Request == nil {
@@ -63,6 +73,8 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 		}
 		b.ack(socket, evt.Request, nil)
 		if cb.Type == slack.InteractionTypeBlockActions {
+			b.metrics.ClickAcked(time.Since(arrived))
+			ctx := withArrival(ctx, arrived)
 			b.handle(ctx, cb.User.ID, func(ctx context.Context) { b.handleBlockActions(ctx, evt.Request.EnvelopeID, cb) })
 		}
 	case socketmode.EventTypeEventsAPI:

@@ -42,6 +42,9 @@ type Job struct {
 	CreatedAt  time.Time       `db:"created_at"`
 	// After is the key of the job this one waits for, "" for none.
 	After string `db:"after"`
+	// DueAt is when a claimed job was due (the run_at its claim replaced),
+	// for metrics of how late jobs start; zero on jobs not just claimed.
+	DueAt time.Time `db:"due_at"`
 }
 
 // NewJob is a job to enqueue. Key makes it idempotent: a job whose key is
@@ -128,7 +131,7 @@ func (s *Storage) notifyJobs(ctx context.Context) error {
 // pending, of kinds not in $5: $1 now, $2 worker, $3 lease end, $4 limit.
 const claimJobsQuery = `
 	WITH due AS (
-		SELECT j.id AS due_id FROM jobs j
+		SELECT j.id AS due_id, j.run_at AS due_at FROM jobs j
 		WHERE j.state = 'pending' AND j.run_at <= $1 AND NOT (j.kind = ANY($5))
 		  AND (j.after IS NULL OR NOT EXISTS (
 			SELECT 1 FROM jobs w WHERE w.key = j.after AND w.state = 'pending'))
@@ -139,7 +142,7 @@ const claimJobsQuery = `
 	UPDATE jobs j SET run_at = $3, lease_token = gen_random_uuid(), leased_by = $2,
 		attempts = j.attempts + 1, updated_at = $1
 	FROM due WHERE j.id = due.due_id
-	RETURNING ` + jobColumns
+	RETURNING ` + jobColumns + `, due.due_at`
 
 // ClaimJobs leases up to limit due jobs to worker until now+lease. Jobs locked
 // by a concurrent claim are skipped, not waited for, so no job is claimed

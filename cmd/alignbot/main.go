@@ -9,6 +9,7 @@ import (
 	"github.com/alignbot/alignbot/bot"
 	"github.com/alignbot/alignbot/internal/cli"
 	"github.com/alignbot/alignbot/internal/config"
+	"github.com/alignbot/alignbot/internal/metrics"
 	"github.com/alignbot/alignbot/storage"
 )
 
@@ -16,6 +17,6 @@ func main() {
 	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr, newBot))
 }
 
-func newBot(cfg config.Config, store *storage.Storage, log *slog.Logger) (cli.App, error) {
-	return bot.New(bot.Options{Config: cfg, Store: store, Logger: log})
+func newBot(cfg config.Config, store *storage.Storage, log *slog.Logger, m *metrics.Metrics) (cli.App, error) {
+	return bot.New(bot.Options{Config: cfg, Store: store, Logger: log, Metrics: m})
 }

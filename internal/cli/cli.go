@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/alignbot/alignbot/internal/config"
+	"github.com/alignbot/alignbot/internal/metrics"
 	"github.com/alignbot/alignbot/internal/pgembed"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/scoring"
@@ -32,11 +33,15 @@ const usage = `alignbot runs the Marketing-Sales Alignment Maturity Diagnostic i
 
 Usage:
   alignbot [run]       connect to Slack (Socket Mode) and serve
+  alignbot doctor [--channel C123]
+                       check the Slack app, the tokens, the database and the
+                       time-zone data, one line each, with the fix for what fails
   alignbot migrate     apply database migrations and exit
   alignbot export --round ID [--format json|csv]
   alignbot export --latest --channel C123 [--workspace T123] [--format json|csv]
                        print a revealed round; refused before its reveal
   alignbot instruments list the instruments a round can use
+  alignbot healthcheck ask the running bot's /healthz (for a container's HEALTHCHECK)
   alignbot help [COMMAND]
                        this text, or a command's (also: alignbot COMMAND --help)
 `
@@ -46,8 +51,10 @@ const (
 	runUsage = `Usage: alignbot [run]
 
 Connects to Slack over Socket Mode and serves until interrupted (Ctrl-C,
-SIGTERM). Migrates the database first. Serves /healthz and /metrics on
-ALIGNBOT_HTTP_ADDR.
+SIGTERM). Migrates the database first. Serves /healthz (alive), /readyz
+(Socket Mode connected, database reachable and migrated; 503 with the
+reason otherwise, and as soon as it is stopping) and /metrics (Prometheus)
+on ALIGNBOT_HTTP_ADDR.
 
 Configuration (environment):
 `
@@ -86,12 +93,14 @@ start form; the first is the default.
 // logging and the database without depending on the Slack adapter.
 type App interface {
 	Run(ctx context.Context) error
-	// JobCounts is the job queue by state, as last counted, for /metrics.
-	JobCounts() map[storage.JobState]int
+	// Connected reports whether the Socket Mode connection is up, for
+	// /readyz.
+	Connected() bool
 }
 
-// NewApp builds the App from the configuration, the database and the logger.
-type NewApp func(cfg config.Config, store *storage.Storage, log *slog.Logger) (App, error)
+// NewApp builds the App from the configuration, the database, the logger
+// and the metrics it records into.
+type NewApp func(cfg config.Config, store *storage.Storage, log *slog.Logger, m *metrics.Metrics) (App, error)
 
 // command is one of alignbot's subcommands.
 type command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
@@ -104,6 +113,8 @@ func commands(newApp NewApp) map[string]command {
 		"migrate":     migrate,
 		"export":      export,
 		"instruments": instruments,
+		"doctor":      doctorCommand,
+		"healthcheck": healthcheck,
 	}
 }
 
@@ -121,9 +132,17 @@ func instruments(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// Main runs one command and returns the process exit code: 0, 1 for a
-// failure, 2 for a usage mistake. newApp builds the bot for `run`.
+// Main runs one command until it ends or the process is interrupted (SIGINT,
+// SIGTERM) and returns the process exit code: 0, 1 for a failure, 2 for a
+// usage mistake. newApp builds the bot for `run`.
 func Main(args []string, stdout, stderr io.Writer, newApp NewApp) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, stdout, stderr, newApp)
+}
+
+// Run is Main until ctx is done instead of until a signal.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, newApp NewApp) int {
 	cmd := "run"
 	switch {
 	case len(args) > 0 && isHelpFlag(args[0]):
@@ -147,8 +166,6 @@ func Main(args []string, stdout, stderr io.Writer, newApp NewApp) int {
 		fmt.Fprintf(stderr, "alignbot: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	err := runCommand(ctx, args, stdout, stderr)
 	var usageErr usageError
 	switch {
@@ -274,7 +291,23 @@ const (
 	// readOnly refuses a database not at this build's schema, and never
 	// creates an embedded cluster.
 	readOnly
+	// inspect neither changes nor checks the schema, and never creates an
+	// embedded cluster: doctor looks at the schema itself.
+	inspect
 )
+
+// errNoDatabase matches the error of a command that needs an existing
+// embedded database when there is none.
+var errNoDatabase = errors.New("no database")
+
+type noDatabaseError struct{ dir string }
+
+func (e noDatabaseError) Error() string {
+	return fmt.Sprintf("no database in ALIGNBOT_DATA_DIR %s: set ALIGNBOT_DATA_DIR or DATABASE_URL to the bot's database, "+
+		"or create it with `alignbot migrate`", e.dir)
+}
+
+func (e noDatabaseError) Is(target error) bool { return target == errNoDatabase }
 
 // openStorage connects to DATABASE_URL, or starts the embedded PostgreSQL
 // under ALIGNBOT_DATA_DIR, then migrates or checks the schema. The returned
@@ -288,9 +321,8 @@ func openStorage(ctx context.Context, db config.Database, log *slog.Logger, mode
 		if err != nil {
 			return nil, nil, fmt.Errorf("ALIGNBOT_DATA_DIR: %w", err)
 		}
-		noDatabase := fmt.Errorf("no database in ALIGNBOT_DATA_DIR %s: set ALIGNBOT_DATA_DIR or DATABASE_URL to the bot's database, "+
-			"or create it with `alignbot migrate`", dir)
-		if mode == readOnly {
+		noDatabase := noDatabaseError{dir: dir}
+		if mode != migrateSchema {
 			if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 				return nil, nil, noDatabase
 			}
@@ -299,7 +331,7 @@ func openStorage(ctx context.Context, db config.Database, log *slog.Logger, mode
 			return nil, nil, err
 		}
 		start := time.Now()
-		embedded, err = pgembed.Start(ctx, pgembed.Options{DataDir: dir, Logger: logFile, ExistingOnly: mode == readOnly})
+		embedded, err = pgembed.Start(ctx, pgembed.Options{DataDir: dir, Logger: logFile, ExistingOnly: mode != migrateSchema})
 		if err != nil {
 			logFile.Close()
 			switch {
@@ -327,9 +359,10 @@ func openStorage(ctx context.Context, db config.Database, log *slog.Logger, mode
 		stopEmbedded()
 		return nil, nil, err
 	}
-	if mode == readOnly {
+	switch mode {
+	case readOnly:
 		err = store.CheckMigrated(ctx)
-	} else {
+	case migrateSchema:
 		err = store.Migrate(ctx, log)
 	}
 	if err != nil {
@@ -386,12 +419,30 @@ func run(ctx context.Context, newApp NewApp, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer closeStore()
-	b, err := newApp(cfg, store, log)
+	m := metrics.New()
+	b, err := newApp(cfg, store, log, m)
 	if err != nil {
 		return err
 	}
+	// A signal makes /readyz say "stopping" before the bot is told to stop,
+	// so that an orchestrator stops counting on this replica first.
+	p := &probes{store: store, app: b}
+	appCtx, stopApp := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopApp()
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.stopping.Store(true)
+			log.Info("alignbot stopping: /readyz answers 503")
+			stopApp()
+		case <-appCtx.Done():
+		}
+	}()
+	if err := m.Register(p.readyGauge()); err != nil {
+		return err
+	}
 	if ln != nil {
-		srv := &http.Server{Handler: healthHandler(store, b.JobCounts), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: p.handler(m), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("health listener failed", slog.Any("error", err))
@@ -402,7 +453,7 @@ func run(ctx context.Context, newApp NewApp, args []string, stdout, stderr io.Wr
 	}
 	log.Info("alignbot starting", slog.String("slack_api_url", redactedURL(cfg.APIURL)), slog.String("deadline", cfg.Deadline.String()),
 		slog.String("working_hours", cfg.WorkingHours.String()))
-	err = b.Run(ctx)
+	err = b.Run(appCtx)
 	log.Info("alignbot stopped")
 	return err
 }
@@ -483,29 +534,4 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return e.WriteCSV(stdout)
 	}
 	return e.WriteJSON(stdout)
-}
-
-// healthHandler serves /healthz (the database answers) and /metrics (the
-// job queue by state as last counted, in Prometheus' text format: a scrape
-// never scans the queue).
-func healthHandler(store *storage.Storage, jobCounts func() map[storage.JobState]int) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := store.Ping(ctx); err != nil {
-			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
-		counts := jobCounts()
-		fmt.Fprintln(w, "# HELP alignbot_jobs Jobs in the queue by state.")
-		fmt.Fprintln(w, "# TYPE alignbot_jobs gauge")
-		for _, s := range []storage.JobState{storage.JobPending, storage.JobDone, storage.JobParked, storage.JobCancelled} {
-			fmt.Fprintf(w, "alignbot_jobs{state=%q} %d\n", s, counts[s])
-		}
-	})
-	return mux
 }

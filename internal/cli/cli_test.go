@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/alignbot/alignbot/internal/config"
+	"github.com/alignbot/alignbot/internal/metrics"
 	"github.com/alignbot/alignbot/internal/pgembed"
 	"github.com/alignbot/alignbot/internal/testdb"
 	"github.com/alignbot/alignbot/scoring"
@@ -67,6 +68,9 @@ func TestHelpForEveryCommand(t *testing.T) {
 		{[]string{"export", "--help"}, []string{"alignbot export --round ID", "-latest", "-format string"}},
 		{[]string{"export", "--round", "1", "-h"}, []string{"alignbot export --round ID"}},
 		{[]string{"help", "export"}, []string{"alignbot export --round ID"}},
+		{[]string{"doctor", "--help"}, []string{"Usage: alignbot doctor [--channel C123]", "-channel ID"}},
+		{[]string{"help", "healthcheck"}, []string{"Usage: alignbot healthcheck", "HEALTHCHECK"}},
+		{[]string{"help"}, []string{"alignbot doctor", "alignbot healthcheck"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -551,6 +555,6 @@ func inTx(store *storage.Storage, fn func(*storage.Storage) error) error {
 
 // refuseToServe stands in for the bot: these tests never get as far as
 // serving Slack (the bot's own tests do that, against a fake Slack).
-func refuseToServe(config.Config, *storage.Storage, *slog.Logger) (App, error) {
+func refuseToServe(config.Config, *storage.Storage, *slog.Logger, *metrics.Metrics) (App, error) {
 	return nil, errors.New("no bot in these tests")
 }

@@ -160,15 +160,11 @@ func (c *Config) validate() error {
 	if !strings.HasPrefix(c.AppToken.Value(), "xapp-") {
 		return &varError{key: "SLACK_APP_TOKEN", problem: "not an app-level token"}
 	}
-	u, err := url.Parse(c.APIURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-		u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
-		return &varError{key: "SLACK_API_URL"}
+	apiURL, err := checkAPIURL(c.APIURL)
+	if err != nil {
+		return err
 	}
-	// slack-go builds method URLs as base + "chat.postMessage".
-	if !strings.HasSuffix(c.APIURL, "/") {
-		c.APIURL += "/"
-	}
+	c.APIURL = apiURL
 	for _, d := range []struct {
 		key   string
 		value time.Duration
@@ -184,6 +180,20 @@ func (c *Config) validate() error {
 		}
 	}
 	return c.Database.validate()
+}
+
+// checkAPIURL checks SLACK_API_URL and returns it ending in "/": slack-go
+// builds method URLs as base + "chat.postMessage".
+func checkAPIURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", &varError{key: "SLACK_API_URL"}
+	}
+	if !strings.HasSuffix(raw, "/") {
+		raw += "/"
+	}
+	return raw, nil
 }
 
 // varError is a configuration mistake: the variable, what is wrong with it
@@ -383,3 +393,14 @@ func (s Secret) GoString() string { return `config.Secret("[redacted]")` }
 
 // MarshalText hides the value from encoders and structured loggers.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// LoadHTTPAddr reads only ALIGNBOT_HTTP_ADDR.
+func LoadHTTPAddr() (string, error) {
+	var s struct {
+		HTTPAddr listenAddr `envconfig:"ALIGNBOT_HTTP_ADDR" default:":8080"`
+	}
+	if err := envconfig.Process("", &s); err != nil {
+		return "", explain(err)
+	}
+	return string(s.HTTPAddr), nil
+}

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/alignbot/alignbot/internal/metrics"
 	"github.com/alignbot/alignbot/storage"
 )
 
@@ -81,6 +82,9 @@ type Options struct {
 	Retention time.Duration
 	// Maintenance, when set, runs hourly beside pruning.
 	Maintenance func(ctx context.Context, now time.Time)
+	// Metrics, when set, is told how late each job starts, how long it
+	// runs and how it ends.
+	Metrics *metrics.Metrics
 }
 
 // Runner claims and runs jobs.
@@ -316,6 +320,16 @@ func (r *Runner) maintain(ctx context.Context) {
 // run runs one claimed job and records its outcome. A job already claimed is
 // finished even when the runner is shutting down.
 func (r *Runner) run(ctx context.Context, j storage.Job) {
+	started := time.Now()
+	if !j.DueAt.IsZero() {
+		r.opts.Metrics.JobStarted(j.Kind, r.opts.Clock().Sub(j.DueAt))
+	}
+	ended := r.runJob(ctx, j)
+	r.opts.Metrics.JobFinished(j.Kind, ended, time.Since(started))
+}
+
+// runJob is run without the metrics; it returns how the job ended.
+func (r *Runner) runJob(ctx context.Context, j storage.Job) (ended string) {
 	ctx = context.WithoutCancel(ctx)
 	log := r.log.With(slog.String("job", j.Key), slog.Int("attempt", j.Attempts))
 	if j.RoundID != nil {
@@ -324,8 +338,7 @@ func (r *Runner) run(ctx context.Context, j storage.Job) {
 	store := r.opts.Store
 	kind, ok := r.opts.Kinds[j.Kind]
 	if !ok {
-		r.finish(log, j, store.ParkJob(ctx, j, "unknown job kind", r.opts.Clock()))
-		return
+		return r.finish(log, j, store.ParkJob(ctx, j, "unknown job kind", r.opts.Clock()), metrics.JobParked)
 	}
 	jctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	result, err := safeRun(jctx, kind, j)
@@ -334,18 +347,18 @@ func (r *Runner) run(ctx context.Context, j storage.Job) {
 	var o *outcome
 	switch {
 	case err == nil:
-		r.finish(log, j, store.CompleteJob(ctx, j, result, now))
+		return r.finish(log, j, store.CompleteJob(ctx, j, result, now), metrics.JobDone)
 	case errors.As(err, &o) && o.drop:
 		log.Info("job dropped", slog.String("reason", o.reason))
-		r.finish(log, j, store.DropJob(ctx, j, now))
+		return r.finish(log, j, store.DropJob(ctx, j, now), metrics.JobDropped)
 	case errors.As(err, &o):
 		until := o.until
 		if o.again {
 			until = now
 		}
-		r.finish(log, j, store.DeferJob(ctx, j, until, now))
+		return r.finish(log, j, store.DeferJob(ctx, j, until, now), metrics.JobDeferred)
 	default:
-		r.retryOrPark(ctx, log, kind, j, err, now)
+		return r.retryOrPark(ctx, log, kind, j, err, now)
 	}
 }
 
@@ -358,7 +371,7 @@ func safeRun(ctx context.Context, kind Kind, j storage.Job) (result any, err err
 	return kind.Run(ctx, j)
 }
 
-func (r *Runner) retryOrPark(ctx context.Context, log *slog.Logger, kind Kind, j storage.Job, err error, now time.Time) {
+func (r *Runner) retryOrPark(ctx context.Context, log *slog.Logger, kind Kind, j storage.Job, err error, now time.Time) (ended string) {
 	store := r.opts.Store
 	reason := err.Error()
 	class := r.opts.Classify(err)
@@ -366,30 +379,35 @@ func (r *Runner) retryOrPark(ctx context.Context, log *slog.Logger, kind Kind, j
 	case class.Wait > 0:
 		// Asked to slow down: not the job's fault, not an attempt.
 		log.Info("job deferred: rate limited", slog.String("retry_after", class.Wait.String()))
-		r.finish(log, j, store.DeferJob(ctx, j, now.Add(class.Wait), now))
+		return r.finish(log, j, store.DeferJob(ctx, j, now.Add(class.Wait), now), metrics.JobDeferred)
 	case class.Permanent || j.Attempts >= r.opts.MaxAttempts:
 		log.Error("job parked", slog.String("error", reason))
-		r.finish(log, j, store.ParkJob(ctx, j, reason, now))
+		ended = r.finish(log, j, store.ParkJob(ctx, j, reason, now), metrics.JobParked)
 		if kind.Critical && r.opts.OnParked != nil {
 			r.opts.OnParked(ctx, j, err)
 		}
+		return ended
 	default:
 		delay := Backoff(j.Attempts)
 		log.Warn("job failed, will retry", slog.String("error", reason), slog.String("retry_in", delay.Round(time.Millisecond).String()))
-		r.finish(log, j, store.RetryJob(ctx, j, now.Add(delay), reason, now))
+		return r.finish(log, j, store.RetryJob(ctx, j, now.Add(delay), reason, now), metrics.JobRetried)
 	}
 }
 
-func (r *Runner) finish(log *slog.Logger, j storage.Job, err error) {
+// finish logs what went wrong recording a job's outcome, and returns the
+// outcome: the one recorded, or metrics.JobLost.
+func (r *Runner) finish(log *slog.Logger, j storage.Job, err error, outcome string) string {
 	switch {
 	case err == nil:
 	case errors.Is(err, storage.ErrLeaseLost):
 		// Another runner took the job over after our lease ended, or the
 		// job was cancelled meanwhile; it is theirs now.
 		log.Warn("job lease lost")
+		return metrics.JobLost
 	default:
 		log.Error("recording job outcome failed", slog.Any("error", err))
 	}
+	return outcome
 }
 
 // Backoff is exponential with jitter: about 2s, 4s, 8s … capped at 10

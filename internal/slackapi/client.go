@@ -8,14 +8,17 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/alignbot/alignbot/internal/metrics"
 )
 
 // Client calls Slack's Web API through slack-go, each call waiting for its
 // method's budget (and, for chat.postMessage, its channel's) first.
 type Client struct {
-	api    *slack.Client
-	limits Limits
-	now    func() time.Time
+	api     *slack.Client
+	limits  Limits
+	now     func() time.Time
+	metrics *metrics.Metrics
 
 	mu       sync.Mutex
 	share    float64
@@ -41,6 +44,10 @@ func New(api *slack.Client, limits Limits) *Client {
 		limited:  map[string]int{},
 	}
 }
+
+// SetMetrics makes the client count its calls, 429s and errors, and time
+// its budget waits, by method. Call it before the first call.
+func (c *Client) SetMetrics(m *metrics.Metrics) { c.metrics = m }
 
 // SetShare makes this client use 1/replicas of every budget, so that the
 // replicas of one app together stay within Slack's limits.
@@ -128,13 +135,20 @@ func (c *Client) call(ctx context.Context, method, channel string, do func() err
 	if b := c.method(method); b != nil {
 		buckets = append(buckets, b)
 	}
+	started := time.Now()
 	for _, b := range buckets {
 		if err := b.wait(ctx, c.now); err != nil {
 			return err
 		}
 	}
+	waited := time.Since(started)
 	err := do()
-	if wait, limited := RetryAfter(err); limited && len(buckets) > 0 {
+	if errors.Is(err, errNotSent) {
+		return err
+	}
+	wait, limited := RetryAfter(err)
+	c.metrics.SlackCall(method, waited, limited, err != nil)
+	if limited && len(buckets) > 0 {
 		c.mu.Lock()
 		c.limited[method]++
 		c.mu.Unlock()
@@ -270,6 +284,9 @@ func (c *Client) GetUserInfoContext(ctx context.Context, user string) (u *slack.
 	return u, err
 }
 
+// errNotSent is a call's do that had nothing to send.
+var errNotSent = errors.New("nothing to send")
+
 // GetUsers calls users.list page by page, each page within its budget.
 func (c *Client) GetUsers(ctx context.Context) ([]slack.User, error) {
 	p := c.api.GetUsersPaginated(slack.GetUsersOptionLimit(1000))
@@ -278,9 +295,13 @@ func (c *Client) GetUsers(ctx context.Context) ([]slack.User, error) {
 		var err error
 		err = c.call(ctx, "users.list", "", func() error {
 			p, err = p.Next(ctx)
+			if p.Done(err) {
+				// slack-go knew there was no next page without asking.
+				return errNotSent
+			}
 			return err
 		})
-		if p.Done(err) {
+		if errors.Is(err, errNotSent) {
 			return users, nil
 		}
 		if err != nil {

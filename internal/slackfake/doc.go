@@ -6,7 +6,8 @@
 //
 //   - the Web API (auth.test, apps.connections.open, chat.*, conversations.*
 //     including conversations.members and conversations.list, users.info,
-//     users.list, views.*, and the file upload flow
+//     users.list, bots.info, chat.scheduleMessage and
+//     chat.deleteScheduledMessage, views.*, and the file upload flow
 //     files.getUploadURLExternal and files.completeUploadExternal), with
 //     Slack's token checks, error shapes and cursor pagination;
 //   - the upload URLs that files.getUploadURLExternal hands out, so that
@@ -15,6 +16,14 @@
 //     hello, envelopes, acks, server pings, disconnects and redelivery of
 //     envelopes that are not acknowledged in time;
 //   - response_url endpoints for slash commands and interactions.
+//
+// The app's installation is Slack's too (install.go): each token has its
+// granted scopes, reported in X-OAuth-Scopes and enforced with
+// missing_scope (the bot token's are manifests/alignbot.yaml's unless a test
+// changes them); a user token, a bot token or an app-level token used where
+// another kind belongs gets not_allowed_token_type; Socket Mode can be
+// turned off (SetSocketMode), and chat.scheduleMessage keeps what it
+// accepts without ever posting it.
 //
 // Slack's rate limits are on by default, per method and per workspace, on
 // the fake's clock: SlackRateLimits lists the tiers and SlackTier the

@@ -70,6 +70,8 @@ type Server struct {
 	acks      []Ack
 	problems  []string
 
+	inst installation // scopes, user tokens, Socket Mode setting (install.go)
+
 	faults        map[string]*fault
 	limits        *limiters
 	rateLimited   int
@@ -109,6 +111,7 @@ func New(opts ...Option) (*Server, error) {
 		faults:       make(map[string]*fault),
 		files:        make(map[string]*File),
 		uploads:      make(map[string]string),
+		inst:         newInstallation(),
 
 		rateLimitedBy: make(map[string]int),
 	}
@@ -128,6 +131,7 @@ func New(opts ...Option) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.handleAPI)
 	mux.HandleFunc("/link/", s.handleSocket)
+	mux.HandleFunc("/link-disabled/", s.handleDisabledSocket)
 	mux.HandleFunc("/commands/{team}/{id}/{secret}", s.handleResponseURL)
 	mux.HandleFunc("/actions/{team}/{id}/{secret}", s.handleResponseURL)
 	mux.HandleFunc("/upload/v1/{secret}", s.handleUpload)

@@ -142,7 +142,7 @@ func (s *Server) handleSocket(w http.ResponseWriter, r *http.Request) {
 			"build_number":                105,
 			"approximate_connection_time": 18060,
 		},
-		"connection_info": obj{"app_id": s.cfg.appID},
+		"connection_info": obj{"app_id": s.appTokenApp()},
 	})
 	c.send(outbound{data: hello})
 	queued := s.queue

@@ -151,6 +151,9 @@ type tokenKind int
 const (
 	botToken tokenKind = iota
 	appToken
+	userToken
+	// oauthToken is a bot or a user token: auth.test takes either.
+	oauthToken
 )
 
 type handlerFunc func(*request) (obj, *apiError)
@@ -159,7 +162,7 @@ type handlerFunc func(*request) (obj, *apiError)
 func (s *Server) route(method string) (handlerFunc, tokenKind, bool) {
 	switch method {
 	case "auth.test":
-		return s.authTest, botToken, true
+		return s.authTest, oauthToken, true
 	case "apps.connections.open":
 		return s.appsConnectionsOpen, appToken, true
 	case "chat.postMessage":
@@ -170,6 +173,10 @@ func (s *Server) route(method string) (handlerFunc, tokenKind, bool) {
 		return s.chatDelete, botToken, true
 	case "chat.postEphemeral":
 		return s.chatPostEphemeral, botToken, true
+	case "chat.scheduleMessage":
+		return s.chatScheduleMessage, botToken, true
+	case "chat.deleteScheduledMessage":
+		return s.chatDeleteScheduledMessage, botToken, true
 	case "conversations.open":
 		return s.conversationsOpen, botToken, true
 	case "conversations.info":
@@ -186,6 +193,8 @@ func (s *Server) route(method string) (handlerFunc, tokenKind, bool) {
 		return s.usersInfo, botToken, true
 	case "users.list":
 		return s.usersList, botToken, true
+	case "bots.info":
+		return s.botsInfo, botToken, true
 	case "views.open":
 		return s.viewsOpen, botToken, true
 	case "views.push":
@@ -209,7 +218,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	s.serveAPI(r).write(w)
+	rp := s.serveAPI(r)
+	s.scopeHeaders(r, &rp)
+	rp.write(w)
 }
 
 // serveAPI answers a Web API call the way Slack checks it: the method, then
@@ -230,6 +241,9 @@ func (s *Server) serveAPI(r *request) reply {
 	if e := s.authorize(r.token, need); e != nil {
 		return s.errorReply(r, e, nil)
 	}
+	if e := s.checkScopes(r); e != nil {
+		return s.errorReply(r, e, nil)
+	}
 	if retryAfter, limited := s.rateLimit(r); limited {
 		s.rateLimited++
 		s.rateLimitedBy[r.method]++
@@ -247,21 +261,14 @@ func (s *Server) serveAPI(r *request) reply {
 // authorize checks a token as Slack does: none is not_authed, an unknown one
 // invalid_auth, a known one of the wrong kind not_allowed_token_type.
 func (s *Server) authorize(token string, need tokenKind) *apiError {
-	switch token {
-	case "":
+	if token == "" {
 		return fail("not_authed")
-	case s.cfg.botToken:
-		if need != botToken {
-			return fail("not_allowed_token_type")
-		}
-	case s.cfg.appToken:
-		if need != appToken {
-			return fail("not_allowed_token_type")
-		}
-	default:
+	}
+	have, known := s.tokenKindOf(token)
+	if !known {
 		return fail("invalid_auth")
 	}
-	return nil
+	return authorizeKind(have, need)
 }
 
 // errorReply answers a Slack error: HTTP 200 with ok false. The caller holds
@@ -305,6 +312,10 @@ type reply struct {
 	contentType string
 	retryAfter  string
 	body        []byte
+	// oauthScopes and acceptedScopes are the X-OAuth-Scopes and
+	// X-Accepted-OAuth-Scopes headers, sent when the token is known.
+	oauthScopes    *string
+	acceptedScopes string
 }
 
 func jsonReply(status int, v any) reply {
@@ -319,13 +330,20 @@ func (rp reply) write(w http.ResponseWriter) {
 	if rp.retryAfter != "" {
 		w.Header().Set("Retry-After", rp.retryAfter)
 	}
+	if rp.oauthScopes != nil {
+		w.Header().Set("X-OAuth-Scopes", *rp.oauthScopes)
+		w.Header().Set("X-Accepted-OAuth-Scopes", rp.acceptedScopes)
+	}
 	w.Header().Set("Content-Type", rp.contentType)
 	w.WriteHeader(rp.status)
 	_, _ = w.Write(rp.body)
 }
 
 // authTest answers auth.test.
-func (s *Server) authTest(*request) (obj, *apiError) {
+func (s *Server) authTest(r *request) (obj, *apiError) {
+	if user, ok := s.authTestUser(r); ok {
+		return user, nil
+	}
 	return obj{
 		"url":                   "https://" + s.cfg.teamDomain + ".slack.com/",
 		"team":                  s.cfg.teamName,
@@ -340,6 +358,9 @@ func (s *Server) authTest(*request) (obj, *apiError) {
 // appsConnectionsOpen answers apps.connections.open with a single-use
 // websocket URL, shaped like Slack's wss://wss-primary.slack.com/link/?ticket=….
 func (s *Server) appsConnectionsOpen(*request) (obj, *apiError) {
+	if s.inst.socketOff {
+		return obj{"url": s.disabledSocketURL()}, nil
+	}
 	ticket := s.newEnvelopeID()
 	s.tickets[ticket] = true
 	u := "ws://" + strings.TrimPrefix(s.baseURL, "http://") + "link/?ticket=" + ticket + "&app_id=" + s.cfg.appID

@@ -227,6 +227,7 @@ func TestPostMessageHistoryAndInfo(t *testing.T) {
 func TestDMs(t *testing.T) {
 	t.Parallel()
 	fs := Start(t)
+	fs.SetBotScopes(append(fs.BotScopes(), "im:read", "mpim:read")...) // DMs' details need scopes alignbot does not ask for
 	workspace(fs)
 	api := fs.NewClient()
 
@@ -444,6 +445,7 @@ func TestHistoryPages(t *testing.T) {
 func TestConversationsMembers(t *testing.T) {
 	t.Parallel()
 	fs := Start(t)
+	fs.SetBotScopes(append(fs.BotScopes(), "im:read", "mpim:read")...) // DMs' details need scopes alignbot does not ask for
 	workspace(fs)
 	fs.AddChannel(Channel{ID: "CBIG", Name: "big", Members: []string{"U1", "U2", "U3", "U4", "U5"}, BotMember: true})
 	fs.AddChannel(Channel{ID: "GINSIDE", Name: "inside", Private: true, Members: []string{"USALES"}, BotMember: true})
