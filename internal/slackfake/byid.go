@@ -82,7 +82,7 @@ func (s *Server) CloseView(userID, viewID string) (string, error) {
 	cb.View = view
 	payload, err := json.Marshal(obj{
 		"type": cb.Type, "team": obj{"id": cb.Team.ID, "domain": cb.Team.Domain},
-		"user": obj{"id": u.ID, "username": u.Name, "name": u.Name, "team_id": cb.Team.ID},
+		"user":       obj{"id": u.ID, "username": u.Name, "name": u.Name, "team_id": cb.Team.ID},
 		"api_app_id": cb.APIAppID, "token": cb.Token, "view": s.viewWireFromSlack(cb.View), "is_cleared": false,
 		"enterprise": nil, "is_enterprise_install": false,
 	})
