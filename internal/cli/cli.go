@@ -31,6 +31,7 @@ import (
 const usage = `alignbot runs the Marketing-Sales Alignment Maturity Diagnostic in Slack.
 
 Usage:
+  alignbot demo        try it without Slack: the whole diagnostic in a browser
   alignbot [run]       connect to Slack (Socket Mode) and serve
   alignbot migrate     apply database migrations and exit
   alignbot export --round ID [--format json|csv]
@@ -122,8 +123,9 @@ func instruments(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // Main runs one command and returns the process exit code: 0, 1 for a
-// failure, 2 for a usage mistake. newApp builds the bot for `run`.
-func Main(args []string, stdout, stderr io.Writer, newApp NewApp) int {
+// failure, 2 for a usage mistake. newApp builds the bot for `run`; opts add
+// commands built elsewhere (the demo).
+func Main(args []string, stdout, stderr io.Writer, newApp NewApp, opts ...Option) int {
 	cmd := "run"
 	switch {
 	case len(args) > 0 && isHelpFlag(args[0]):
@@ -142,14 +144,18 @@ func Main(args []string, stdout, stderr io.Writer, newApp NewApp) int {
 		}
 		cmd, args = args[0], []string{"--help"}
 	}
-	runCommand, ok := commands(newApp)[cmd]
+	all := commands(newApp)
+	for _, opt := range opts {
+		opt(all)
+	}
+	runCommand, ok := all[cmd]
 	if !ok {
 		fmt.Fprintf(stderr, "alignbot: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err := runCommand(ctx, args, stdout, stderr)
+	err := asUsageError(runCommand(ctx, args, stdout, stderr))
 	var usageErr usageError
 	switch {
 	case err == nil, errors.Is(err, errHelped):
