@@ -2,8 +2,8 @@ package demo
 
 import (
 	"context"
-	"hash/fnv"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"strconv"
 	"strings"
