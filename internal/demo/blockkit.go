@@ -184,7 +184,7 @@ func (rc *renderCtx) block(n node) string {
 		var b strings.Builder
 		b.WriteString(`<div class="bk-input" data-block="` + esc(sget(n, "block_id")) + `">`)
 		b.WriteString(`<label class="bk-label">` + rc.text(oget(n, "label")))
-		if opt, _ := n["optional"].(bool); opt {
+		if opt, _ := n["optional"].(bool); opt && !strings.Contains(strings.ToLower(sget(oget(n, "label"), "text")), "optional") {
 			b.WriteString(` <span class="bk-optional">(optional)</span>`)
 		}
 		b.WriteString(`</label>`)

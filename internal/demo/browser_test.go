@@ -163,7 +163,8 @@ func (p *page) shot(name string) {
 }
 
 // answerAll answers every question of the person's questionnaire in their
-// DM by clicking its buttons, then submits.
+// DM by clicking its buttons, then submits; with a screenshot name, it
+// takes one halfway, a question open under the folded answers.
 func (p *page) answerAll(as string, scores []int, screenshot string) {
 	p.t.Helper()
 	p.open(as, "dm")
@@ -171,12 +172,13 @@ func (p *page) answerAll(as string, scores []int, screenshot string) {
 		q := fmt.Sprintf("Q%d", i+1)
 		sel := fmt.Sprintf(`#timeline button[data-block^=%q][data-block$=":%s"][data-action=%q]`, render.BlockAnswerPrefix, q, render.ScoreAction(render.ActionAnswer, s))
 		p.clickUntil(fmt.Sprintf("%s's %d on %s", who(as), s, q), sel, gone(sel))
+		if i == 4 && screenshot != "" {
+			p.run("the next question", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#timeline button[data-block$=":Q%d"]`, i+2))))
+			p.shot(screenshot)
+		}
 	}
 	submit := fmt.Sprintf(`#timeline button[data-action=%q]`, render.ActionSubmit)
 	p.run(who(as)+"'s Submit button", chromedp.WaitVisible(chromedp.CSS(submit)))
-	if screenshot != "" {
-		p.shot(screenshot)
-	}
 	// Submit asks first, as Slack shows a button's confirm dialog.
 	p.clickUntil(who(as)+"'s Submit", submit, `document.querySelector("#confirm [data-ok]") !== null`)
 	p.waitText("#confirm", "Submit your answers?")

@@ -239,7 +239,7 @@ func (d *Demo) markSeen(userID, conv string) {
 }
 
 func (d *Demo) timeline(rc *renderCtx, v view) string {
-	if v.channel == "" {
+	if v.channel == "" || (v.c == "dm" && len(d.fake.Timeline(v.as.ID, v.channel)) == 0) {
 		return `<div class="empty">This is the very beginning of your messages with alignbot. It writes here when you have a questionnaire to answer or an action to own; type <code>/alignment help</code> to see what it does.</div>`
 	}
 	var b strings.Builder
