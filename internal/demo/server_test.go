@@ -278,3 +278,26 @@ func countInteractive(envs []slackfake.Envelope) int {
 	}
 	return n
 }
+
+// TestJumpFollowsWorkingHours: a reminder due on a Sunday is held for the
+// recipient's working hours; the jump to it follows it to Monday morning,
+// when it goes out.
+func TestJumpFollowsWorkingHours(t *testing.T) {
+	t.Parallel()
+	friday := time.Date(2026, 12, 4, 15, 0, 0, 0, time.UTC) // 10:00 in New York, 15:00 in London
+	d := startDemo(t, friday)
+	startRound(t, d)
+	before := len(d.fake.DMs(maya))
+	c := newClient(t, d)
+	if status, out := c.post("/clock", map[string]string{"as": maya, "jump": "nudge"}); status != http.StatusOK {
+		t.Fatalf("jump to the next reminder: %d %v", status, out)
+	}
+	now := d.clock.Now().In(people[1].location())
+	if now.Weekday() != time.Monday || now.Hour() != 9 {
+		t.Errorf("the clock is at %v, want Monday 09:00 in London, when Maya's reminder may go out", now)
+	}
+	eventually(t, 30*time.Second, "Maya's reminder", func() bool {
+		j, err := d.store.Job(t.Context(), "nudge:1:marketing:1")
+		return err == nil && j.State == storage.JobDone && len(d.fake.DMs(maya)) > before
+	})
+}
