@@ -207,7 +207,7 @@ func (b *Bot) claimReveal(ctx context.Context, tx *storage.Storage, round storag
 		return false, err
 	}
 	// Reminders to answer are pointless now.
-	if _, err := tx.CancelJobs(ctx, round.ID, jobNudge, jobDeadline); err != nil {
+	if _, err := tx.CancelJobs(ctx, round.ID, now, jobNudge, jobDeadline); err != nil {
 		return false, err
 	}
 	reveal := newJob(jobReveal, round.ID, jobPayload{}, now)

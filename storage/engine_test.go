@@ -109,7 +109,7 @@ func TestJobAfterWaitsWhileTheAwaitedJobIsPending(t *testing.T) {
 			return s.DropJob(ctx, j, t0)
 		}},
 		{"cancelled with its round", func(ctx context.Context, s *storage.Storage, round int64, _ storage.Job) error {
-			n, err := s.CancelJobs(ctx, round, "reveal")
+			n, err := s.CancelJobs(ctx, round, t0, "reveal")
 			if err == nil && n != 1 {
 				err = fmt.Errorf("CancelJobs cancelled %d jobs, want 1", n)
 			}

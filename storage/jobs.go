@@ -275,12 +275,14 @@ func (s *Storage) Job(ctx context.Context, key string) (Job, error) {
 }
 
 // CancelJobs cancels the round's pending jobs of the given kinds (every kind
-// when none is given) and returns how many it cancelled. A job being run right
-// now is cancelled too; its worker's completion then finds the lease gone.
-func (s *Storage) CancelJobs(ctx context.Context, roundID int64, kinds ...string) (int, error) {
-	n, err := s.execCount(ctx, `UPDATE jobs SET state = 'cancelled', lease_token = NULL, updated_at = now()
+// when none is given) at now and returns how many it cancelled. A job being
+// run right now is cancelled too; its worker's completion then finds the
+// lease gone. now is the bot's clock, as for every other change to a job, so
+// that pruning counts retention on one clock.
+func (s *Storage) CancelJobs(ctx context.Context, roundID int64, now time.Time, kinds ...string) (int, error) {
+	n, err := s.execCount(ctx, `UPDATE jobs SET state = 'cancelled', lease_token = NULL, updated_at = $3
 		WHERE round_id = $1 AND state = 'pending' AND (COALESCE(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))`,
-		roundID, pq.Array(kinds))
+		roundID, pq.Array(kinds), now)
 	if err != nil {
 		return 0, fmt.Errorf("cancel jobs of round %d: %w", roundID, err)
 	}

@@ -254,7 +254,7 @@ func (s *Storage) CancelRound(ctx context.Context, roundID int64, by string, now
 	if n == 0 {
 		return false, nil
 	}
-	if _, err := s.CancelJobs(ctx, roundID); err != nil {
+	if _, err := s.CancelJobs(ctx, roundID, now); err != nil {
 		return false, err
 	}
 	return true, nil

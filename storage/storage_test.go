@@ -730,13 +730,19 @@ func TestRetryParkDeferAndCancel(t *testing.T) {
 	if ja, _ := s.Job(ctx, "a"); ja.State != storage.JobParked {
 		t.Errorf("parked job: %+v", ja)
 	}
-	n, err := s.CancelJobs(ctx, r.ID, "post")
+	// Cancelled on the bot's clock, years ahead of the database's own (a
+	// demo's clock moved forward): retention counts from the bot's clock.
+	cancelAt := time.Now().AddDate(5, 0, 0).Truncate(time.Microsecond)
+	n, err := s.CancelJobs(ctx, r.ID, cancelAt, "post")
 	if err != nil || n != 1 {
 		t.Errorf("CancelJobs(post): got %d, %v; want 1 (c)", n, err)
 	}
-	n, err = s.CancelJobs(ctx, r.ID)
+	n, err = s.CancelJobs(ctx, r.ID, cancelAt)
 	if err != nil || n != 1 {
 		t.Errorf("CancelJobs(all): got %d, %v; want 1 (b)", n, err)
+	}
+	if pruned, err := s.PruneJobs(ctx, cancelAt); err != nil || pruned != 0 {
+		t.Errorf("PruneJobs(the moment they were cancelled): got %d, %v; want 0 (retention counts from the bot's clock)", pruned, err)
 	}
 	counts, err := s.JobCounts(ctx)
 	if err != nil {

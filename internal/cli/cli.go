@@ -32,6 +32,7 @@ import (
 const usage = `alignbot runs the Marketing-Sales Alignment Maturity Diagnostic in Slack.
 
 Usage:
+  alignbot demo        try it without Slack: the whole diagnostic in a browser
   alignbot [run]       connect to Slack (Socket Mode) and serve
   alignbot doctor [--channel C123]
                        check the Slack app, the tokens, the database and the
@@ -134,15 +135,16 @@ func instruments(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // Main runs one command until it ends or the process is interrupted (SIGINT,
 // SIGTERM) and returns the process exit code: 0, 1 for a failure, 2 for a
-// usage mistake. newApp builds the bot for `run`.
-func Main(args []string, stdout, stderr io.Writer, newApp NewApp) int {
+// usage mistake. newApp builds the bot for `run`; opts add commands built
+// elsewhere (the demo).
+func Main(args []string, stdout, stderr io.Writer, newApp NewApp, opts ...Option) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return Run(ctx, args, stdout, stderr, newApp)
+	return Run(ctx, args, stdout, stderr, newApp, opts...)
 }
 
 // Run is Main until ctx is done instead of until a signal.
-func Run(ctx context.Context, args []string, stdout, stderr io.Writer, newApp NewApp) int {
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, newApp NewApp, opts ...Option) int {
 	cmd := "run"
 	switch {
 	case len(args) > 0 && isHelpFlag(args[0]):
@@ -161,12 +163,16 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, newApp Ne
 		}
 		cmd, args = args[0], []string{"--help"}
 	}
-	runCommand, ok := commands(newApp)[cmd]
+	all := commands(newApp)
+	for _, opt := range opts {
+		opt(all)
+	}
+	runCommand, ok := all[cmd]
 	if !ok {
 		fmt.Fprintf(stderr, "alignbot: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
-	err := runCommand(ctx, args, stdout, stderr)
+	err := asUsageError(runCommand(ctx, args, stdout, stderr))
 	var usageErr usageError
 	switch {
 	case err == nil, errors.Is(err, errHelped):

@@ -1,4 +1,5 @@
-// Package slackfake is a fake Slack for end-to-end tests and benchmarks.
+// Package slackfake is a fake Slack for end-to-end tests, benchmarks and
+// `alignbot demo`.
 //
 // It serves, on loopback, the parts of Slack that alignbot uses, speaking the
 // real wire protocol so that the real slack-go client cannot tell it apart
@@ -36,6 +37,11 @@
 // (Messages, DMs, Ephemerals, Views, Files, Acks, Sent) so a test can assert
 // on it, and faults can be injected (InjectFault, DropSockets,
 // RequestReconnect).
+//
+// A page that shows the workspace as a Slack client would (the demo) reads
+// it per person (People, Channels, CanSee, Timeline, ThreadFor), waits on
+// Changed, and acts with the element a person clicked (ClickAction,
+// ClickViewAction, SubmitView, CloseView).
 //
 // All methods of Server are safe for concurrent use. Nothing sleeps: tests
 // wait with WaitFor, WaitAck or WaitConnections, which return as soon as the

@@ -181,7 +181,8 @@ func (v View) VisibleText() string {
 // ViewEvent records a change to a view.
 type ViewEvent struct {
 	// Method is "views.open", "views.push", "views.update", "views.publish",
-	// or "response_action" for an update asked in a view_submission ack.
+	// "response_action" for an update asked in a view_submission ack, or
+	// "view_closed" when the person closed the modal (CloseView).
 	Method string
 	View   View
 	At     time.Time

@@ -247,6 +247,12 @@ func (s *Server) messagePayload(m *Message) []byte {
 // slack-go's types: the payload carries the message as the fake holds it,
 // which is cheaper when many people click at once.
 func (s *Server) PrepareClick(userID string, msg Message, label, buttonPrefix string) (Click, error) {
+	return s.prepareClick(userID, msg, func(blocks []block) (button, error) { return findButton(blocks, label, buttonPrefix) })
+}
+
+// prepareClick builds the block_actions payload of a click by userID on the
+// button of msg that pick finds.
+func (s *Server) prepareClick(userID string, msg Message, pick func([]block) (button, error)) (Click, error) {
 	// Look the message up under the lock; decode its blocks without, so
 	// that many people clicking at once do not queue behind each other's
 	// JSON. A message's fields are replaced, never changed in place, so the
@@ -287,7 +293,7 @@ func (s *Server) PrepareClick(userID string, msg Message, label, buttonPrefix st
 			return Click{}, fmt.Errorf("slackfake: message %s: %w", ts, err)
 		}
 	}
-	btn, err := findButton(blocks, label, buttonPrefix)
+	btn, err := pick(blocks)
 	if err != nil {
 		return Click{}, fmt.Errorf("slackfake: message %s: %w", ts, err)
 	}
@@ -348,6 +354,12 @@ func (s *Server) ClickButton(userID string, msg Message, label, buttonPrefix str
 // BuildClick. The callback has a view container and the view, no channel and
 // no response_url.
 func (s *Server) BuildViewClick(userID string, v View, label, buttonPrefix string) (slack.InteractionCallback, error) {
+	return s.buildViewClick(userID, v, func(blocks []block) (button, error) { return findButton(blocks, label, buttonPrefix) })
+}
+
+// buildViewClick builds the block_actions callback of a click by userID on
+// the button of a view that pick finds.
+func (s *Server) buildViewClick(userID string, v View, pick func([]block) (button, error)) (slack.InteractionCallback, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.users[userID]
@@ -362,7 +374,7 @@ func (s *Server) BuildViewClick(userID string, v View, label, buttonPrefix strin
 	if err != nil {
 		return slack.InteractionCallback{}, fmt.Errorf("slackfake: view %s: %w", v.ID, err)
 	}
-	btn, err := findButton(blocks, label, buttonPrefix)
+	btn, err := pick(blocks)
 	if err != nil {
 		return slack.InteractionCallback{}, fmt.Errorf("slackfake: view %s: %w", v.ID, err)
 	}
