@@ -226,7 +226,7 @@ func (b *Bot) clickSubmit(ctx context.Context, envelopeID string, cb slack.Inter
 	}
 	var inc errIncomplete
 	if errors.As(err, &inc) {
-		b.reply(ctx, cb.ResponseURL, log, userError{msg: inc.Error()}, "")
+		b.reply(ctx, cb.ResponseURL, log, inc.refusal(), "")
 		return
 	}
 	if err != nil {

@@ -130,6 +130,10 @@ func (s speaker) sections(blockID, title string, lines []string) []slack.Block {
 	return sectionsContinued(blockID, title, s.T("common.continued", "Title", title), lines)
 }
 
+// InSentence writes a label as it reads inside a sentence: "Sales lead" →
+// "sales lead", "CRO" stays "CRO".
+func InSentence(label string) string { return midSentence(label) }
+
 // midSentence writes a label as it reads inside a sentence: its first word
 // lowercased when it is an ordinary capitalised word ("Sales lead" → "sales
 // lead", "Líder de vendas" → "líder de vendas"), kept when it is an acronym

@@ -31,6 +31,10 @@ type User struct {
 	// single-channel guest.
 	IsRestricted      bool
 	IsUltraRestricted bool
+	// Locale is the user's Slack language, as users.info and users.list
+	// report it when asked with include_locale ("ja-JP", "pt-BR"); empty
+	// is "en-US", Slack's default.
+	Locale string
 }
 
 // Channel is a conversation of the simulated workspace other than a DM.
