@@ -11,8 +11,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/alignbot/alignbot/bot/render"
-	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/chart"
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/storage"
