@@ -318,8 +318,10 @@ func testRenderRound(t *testing.T, g lang) {
 	g.golden(t, "rerun_week_before", RenderRerunReminder(in, g.round(storage.Revealed), respondents()[:2], 2160*time.Hour, false))
 	g.golden(t, "rerun_day", RenderRerunReminder(in, g.round(storage.Revealed), respondents()[:2], 60*24*time.Hour, true))
 	g.golden(t, "parked_not_in_channel", RenderParked(Parked{Lang: g.l, Round: g.round(storage.Revealed), What: "the reveal in <#CREVENUE>", SlackError: "not_in_channel"}))
-	g.golden(t, "parked_questionnaire", RenderParked(Parked{Lang: g.l, Round: g.round(storage.Collecting), What: "the questionnaire to <@USAMUE01> (Sales lead)",
-		SlackError: "user_disabled", Advice: "If they can't take part, `/alignment cancel` and start the round again with someone else."}))
+	p := locale.For(g.l)
+	g.golden(t, "parked_questionnaire", RenderParked(Parked{Lang: g.l, Round: g.round(storage.Collecting),
+		What:       p.T("parked.questionnaire", "Whom", "<@USAMUE01> ("+p.Instrument(in).RoleLabel(scoring.Sales)+")"),
+		SlackError: "user_disabled", Advice: p.T("parked.advice_respondent")}))
 }
 
 // reveal builds a reveal from made-up facts, as report.LoadBrief would.
@@ -430,7 +432,9 @@ func testRenderOwner(t *testing.T, g lang) {
 	}
 	g.golden(t, "owner_assigned", dm(OwnerAssigned, a, q7, revealed))
 	suggested := a
-	suggested.QuestionID, suggested.Description = "Q1", q1.Question.Suggestion
+	// The assign form was pre-filled in the assigner's language.
+	lq1, _ := locale.For(g.l).Instrument(in).Question("Q1")
+	suggested.QuestionID, suggested.Description = "Q1", lq1.Suggestion
 	g.golden(t, "owner_assigned_suggestion", dm(OwnerAssigned, suggested, q1, revealed))
 	g.golden(t, "owner_due_today", dm(OwnerDueToday, a, q7, a.DueAt))
 	blocked := blockedAction()

@@ -12,6 +12,8 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+
+	"github.com/alignbot/alignbot/scoring"
 )
 
 // catalogFiles are the message catalogs: <lang>.toml for what alignbot says
@@ -177,4 +179,35 @@ func (p *Printer) dateParts(t time.Time, more ...any) []any {
 		"Month", p.T(fmt.Sprintf("date.month.m%d", int(t.Month()))),
 		"Year", t.Year(),
 	}, more...)
+}
+
+// Texts lists every message of l's own catalog as written, each plural form
+// apart, template placeholders and all: what checks of the catalogs (a
+// translated message that still shows English) read. English includes the
+// instruments' texts, which are scoring's.
+func Texts(l Lang) []string {
+	var out []string
+	entries, _ := catalogFiles.ReadDir("catalog")
+	for _, e := range entries {
+		raw, _ := catalogFiles.ReadFile(path.Join("catalog", e.Name()))
+		mf, err := i18n.ParseMessageFileBytes(raw, e.Name(), map[string]i18n.UnmarshalFunc{"toml": toml.Unmarshal})
+		if err != nil || mf.Tag.String() != string(l) {
+			continue
+		}
+		for _, m := range mf.Messages {
+			for _, s := range []string{m.Zero, m.One, m.Two, m.Few, m.Many, m.Other} {
+				if s != "" {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	if l == English {
+		for _, in := range scoring.Instruments {
+			for _, t := range InstrumentTexts(in) {
+				out = append(out, t.English)
+			}
+		}
+	}
+	return out
 }
