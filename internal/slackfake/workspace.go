@@ -96,6 +96,17 @@ func (s *Server) AddUser(u User) {
 	s.notify()
 }
 
+// User returns the workspace member with the given ID, as added.
+func (s *Server) User(id string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		return User{}, false
+	}
+	return *u, true
+}
+
 // AddChannel adds a channel to the workspace, replacing any channel with the
 // same ID.
 func (s *Server) AddChannel(c Channel) {
