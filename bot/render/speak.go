@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -32,11 +33,28 @@ func speak(l locale.Lang, in *scoring.Instrument) speaker {
 // question is q in the reader's language.
 func (s speaker) question(q scoring.Question) scoring.Question {
 	if s.in != nil {
-		if lq, ok := s.in.Question(q.ID); ok {
-			return lq
+		if i, ok := questionIndex(s.in)[q.ID]; ok {
+			return s.in.Questions[i]
 		}
 	}
 	return q
+}
+
+// questionIndexes caches, for each instrument a renderer has spoken, where
+// each question is: a reveal looks up every question it shows, and an
+// instrument may hold thousands.
+var questionIndexes sync.Map // *scoring.Instrument → map[string]int
+
+func questionIndex(in *scoring.Instrument) map[string]int {
+	if idx, ok := questionIndexes.Load(in); ok {
+		return idx.(map[string]int)
+	}
+	idx := make(map[string]int, len(in.Questions))
+	for i, q := range in.Questions {
+		idx[q.ID] = i
+	}
+	actual, _ := questionIndexes.LoadOrStore(in, idx)
+	return actual.(map[string]int)
 }
 
 // questionByID is the instrument's question id in the reader's language.
