@@ -9,6 +9,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/storage"
@@ -55,7 +56,7 @@ func (b *Bot) clickActionStatus(ctx context.Context, envelopeID string, cb slack
 			return
 		}
 		meta := marshal(statusMetadata{Gap: a.Value, Where: where})
-		if _, err := b.api.OpenViewContext(slackapi.Interactive(ctx), cb.TriggerID, render.RenderBlockedModal(meta, q)); err != nil {
+		if _, err := b.api.OpenViewContext(slackapi.Interactive(ctx), cb.TriggerID, render.RenderBlockedModal(readerLang(ctx), meta, q)); err != nil {
 			b.reply(ctx, cb.ResponseURL, log, fmt.Errorf("open blocked form: %w", err), "")
 		}
 		return
@@ -70,17 +71,17 @@ func (b *Bot) clickActionStatus(ctx context.Context, envelopeID string, cb slack
 		b.publishHomeNow(ctx, cb.Team.ID, cb.User.ID, log)
 		return
 	}
-	if err := b.replace(ctx, cb, b.ownerMessage(rv, action, render.OwnerUpdated), log); err != nil {
+	if err := b.replace(ctx, cb, b.ownerMessage(rv, action, render.OwnerUpdated, readerLang(ctx)), log); err != nil {
 		log.Warn("updating the owner's message failed", slog.Any("error", err))
 	}
 }
 
 // ownerMessage renders an owner's DM about an action of a revealed round.
-func (b *Bot) ownerMessage(rv report.Reveal, a storage.Action, kind render.OwnerKind) render.Message {
+func (b *Bot) ownerMessage(rv report.Reveal, a storage.Action, kind render.OwnerKind, lang locale.Lang) render.Message {
 	result, _ := rv.Comparison.QuestionResult(a.QuestionID)
 	gap, _ := rv.Gap(a.QuestionID)
 	return render.RenderOwnerDM(render.OwnerDM{Instrument: rv.Instrument, Round: rv.Round, Action: a, Result: result,
-		FixIt: gap.FixIt, Kind: kind, Now: b.clock.Now(), Workspace: b.links()})
+		FixIt: gap.FixIt, Kind: kind, Now: b.clock.Now(), Workspace: b.links(), Lang: lang})
 }
 
 func (b *Bot) submitBlockedForm(ctx context.Context, envelopeID string, cb slack.InteractionCallback, log *slog.Logger) map[string]string {
@@ -88,15 +89,15 @@ func (b *Bot) submitBlockedForm(ctx context.Context, envelopeID string, cb slack
 	unmarshal(cb.View.PrivateMetadata, &meta)
 	roundID, question, err := render.ParseGap(meta.Gap)
 	if err != nil {
-		return map[string]string{"reason": errTampered.msg}
+		return map[string]string{"reason": errTampered.in(readerLang(ctx))}
 	}
 	reason, err := actionText(stateValue(cb, "reason", "text").Value, "reason")
 	if err != nil {
-		return b.fieldErrors(log, err, "reason")
+		return b.fieldErrors(ctx, log, err, "reason")
 	}
 	_, action, err := b.setActionStatus(ctx, statusRequest{DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, Where: meta.Where,
 		RoundID: roundID, Question: question, Status: storage.ActionBlocked, Reason: reason, By: b.actor(ctx, cb.User.ID)})
-	if errs := b.fieldErrors(log, err, "reason"); errs != nil {
+	if errs := b.fieldErrors(ctx, log, err, "reason"); errs != nil {
 		return errs
 	}
 	if err == nil {
@@ -136,7 +137,7 @@ func (b *Bot) clickOneAnswer(ctx context.Context, cb slack.InteractionCallback, 
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return
 	}
-	view := render.RenderOneAnswerModal(render.RoundValue(round.ID), in, round.OneAnswer)
+	view := render.RenderOneAnswerModal(readerLang(ctx), render.RoundValue(round.ID), in, round.OneAnswer)
 	if _, err := b.api.OpenViewContext(slackapi.Interactive(ctx), cb.TriggerID, view); err != nil {
 		b.reply(ctx, cb.ResponseURL, log, fmt.Errorf("open the one-question form: %w", err), "")
 	}
@@ -145,9 +146,9 @@ func (b *Bot) clickOneAnswer(ctx context.Context, cb slack.InteractionCallback, 
 func (b *Bot) submitOneAnswerForm(ctx context.Context, envelopeID string, cb slack.InteractionCallback, log *slog.Logger) map[string]string {
 	roundID, err := render.ParseRound(cb.View.PrivateMetadata)
 	if err != nil {
-		return map[string]string{"answer": errTampered.msg}
+		return map[string]string{"answer": errTampered.in(readerLang(ctx))}
 	}
 	err = b.answerOneQuestion(ctx, oneAnswerRequest{DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, RoundID: roundID,
 		Answer: stateValue(cb, "answer", "text").Value, By: b.actor(ctx, cb.User.ID)})
-	return b.fieldErrors(log, err, "answer")
+	return b.fieldErrors(ctx, log, err, "answer")
 }

@@ -90,7 +90,9 @@ func (b *Bot) showQuestionnaire(ctx context.Context, cb slack.InteractionCallbac
 		return
 	}
 	view := render.NewQuestionnaire(in, q, b.links())
-	view.Open, view.Predicting = open, predicting
+	// Only the respondent clicks their questionnaire: it speaks their
+	// language.
+	view.Open, view.Predicting, view.Lang = open, predicting, readerLang(ctx)
 	if err := b.replace(ctx, cb, render.RenderQuestionnaire(view), log); err != nil {
 		log.Warn("updating the questionnaire failed; queued", slog.Any("error", err))
 		if _, err := b.store.Enqueue(ctx, cardJob(q.Round.ID, q.Respondent.Role, b.clock.Now())); err != nil {
@@ -226,7 +228,7 @@ func (b *Bot) clickSubmit(ctx context.Context, envelopeID string, cb slack.Inter
 	}
 	var inc errIncomplete
 	if errors.As(err, &inc) {
-		b.reply(ctx, cb.ResponseURL, log, userError{msg: inc.Error()}, "")
+		b.reply(ctx, cb.ResponseURL, log, inc.refusal(), "")
 		return
 	}
 	if err != nil {

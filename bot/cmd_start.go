@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/scoring"
 )
@@ -32,7 +33,7 @@ func (b *Bot) commandStart(ctx context.Context, envelopeID string, cmd slack.Sla
 	people := map[scoring.Role]string{}
 	for i, u := range c.users {
 		if i >= len(in.Roles) {
-			return "", userErrorf("The %s has %d roles (%s); you named %d people.", in.Name, len(in.Roles), roleList(in), len(c.users))
+			return "", userErr("start.roles", "Instrument", instrumentName{in}, "Roles", len(in.Roles), "RoleList", roleList{in}, "Named", len(c.users))
 		}
 		people[in.Roles[i].Role] = u
 	}
@@ -45,12 +46,14 @@ func (b *Bot) commandStart(ctx context.Context, envelopeID string, cmd slack.Sla
 	}
 	round, err := b.startRound(ctx, startRequest{
 		DeliveryID: envelopeID, WorkspaceID: cmd.TeamID, ChannelID: target, Facilitator: cmd.UserID, Instrument: in, People: people,
+		Language: b.roundLanguage(ctx, c.lang, cmd.UserID),
 	})
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Started round %d of the %s in %s. I'm sending each respondent their questionnaire by DM; answers stay hidden until everyone has submitted. Due %s.",
-		round.ID, in.Name, render.ChannelRef(target), render.Date(round.DeadlineAt)), nil
+	l := readerLang(ctx)
+	return locale.For(l).T("start.started", "Round", round.ID, "Instrument", locale.For(l).Instrument(in).Name,
+		"Channel", render.ChannelRef(target), "Due", render.Date(l, round.DeadlineAt), "Language", render.RoundLang(round).Name()), nil
 }
 
 // checkStart returns what is wrong with a start, by form field ("channel"
@@ -64,14 +67,17 @@ func (b *Bot) checkStart(ctx context.Context, starter, channelID string, typedIn
 	} else if !typedIn {
 		member, err := b.dir.isMember(ctx, channelID, starter)
 		if err != nil {
-			errs["channel"] = "I couldn't check with Slack that you're in that channel. Please try again in a minute."
+			errs["channel"] = say(ctx).T("start.check_member_failed")
 		} else if err := mayStart(actor{ID: starter}, member, channelID); err != nil {
-			errs["channel"] = err.Error()
+			errs["channel"] = b.explain(ctx, b.log, err)
 		}
 	}
+	p := say(ctx)
+	lin := p.Instrument(in)
 	for role := range people {
 		if !in.HasRole(role) {
-			errs[string(role)] = fmt.Sprintf("The %s has no %s; its roles are %s.", in.Name, strings.ToLower(string(role)), roleList(in))
+			errs[string(role)] = p.T("start.no_such_role", "Instrument", lin.Name, "Role", p.T("role."+string(role)),
+				"Roles", translateArgs(p, []any{roleList{in}})[0])
 		}
 	}
 	seen := map[string]scoring.Role{}
@@ -81,7 +87,7 @@ func (b *Bot) checkStart(ctx context.Context, starter, channelID string, typedIn
 			continue
 		}
 		if other, dup := seen[u]; dup {
-			errs[string(spec.Role)] = fmt.Sprintf("%s is already the %s. Each role needs a different person.", render.Mention(u), strings.ToLower(in.RoleLabel(other)))
+			errs[string(spec.Role)] = p.T("start.already_role", "User", render.Mention(u), "Role", render.InSentence(lin.RoleLabel(other)))
 			continue
 		}
 		seen[u] = spec.Role
@@ -90,7 +96,7 @@ func (b *Bot) checkStart(ctx context.Context, starter, channelID string, typedIn
 		u, ok := people[spec.Role]
 		if !ok {
 			if spec.Role.IsLead() {
-				errs[string(spec.Role)] = fmt.Sprintf("The %s is required.", strings.ToLower(spec.Label))
+				errs[string(spec.Role)] = p.T("start.required", "Role", render.InSentence(lin.RoleLabel(spec.Role)))
 			}
 			continue
 		}
@@ -105,19 +111,20 @@ func (b *Bot) checkStart(ctx context.Context, starter, channelID string, typedIn
 }
 
 func (b *Bot) checkChannel(ctx context.Context, channelID string) string {
+	p := say(ctx)
 	if strings.HasPrefix(channelID, "D") || channelID == "" {
-		return "Run this in the team's shared channel, or name one: " + render.StartUsage
+		return p.T("start.in_channel", "Usage", render.StartUsage(p.Lang()))
 	}
 	r, err := b.dir.room(ctx, channelID)
 	switch {
 	case slackErrorCode(err) == "channel_not_found":
-		return fmt.Sprintf("I can't see %s. If it's a private channel, invite me there first with `/invite @alignbot`.", render.ChannelRef(channelID))
+		return p.T("start.cannot_see", "Channel", render.ChannelRef(channelID))
 	case err != nil:
-		return "I couldn't check that channel with Slack just now. Please try again in a minute."
+		return p.T("start.check_channel_failed")
 	case r.Archived:
-		return fmt.Sprintf("%s is archived. Pick a channel the team uses.", render.ChannelRef(channelID))
+		return p.T("start.archived", "Channel", render.ChannelRef(channelID))
 	case !r.IsMember:
-		return fmt.Sprintf("I'm not in %s yet. Invite me with `/invite @alignbot` there, then try again.", render.ChannelRef(channelID))
+		return p.T("start.not_in_channel", "Channel", render.ChannelRef(channelID))
 	}
 	return ""
 }
@@ -126,15 +133,16 @@ func (b *Bot) checkChannel(ctx context.Context, channelID string) string {
 // strangers to the workspace.
 func (b *Bot) checkPerson(ctx context.Context, userID string) string {
 	p, err := b.dir.person(ctx, userID)
+	t := say(ctx)
 	switch {
 	case slackErrorCode(err) == "user_not_found":
-		return fmt.Sprintf("I can't find %s in this workspace.", render.Mention(userID))
+		return t.T("person.not_found", "User", render.Mention(userID))
 	case err != nil:
-		return "I couldn't check that person with Slack just now. Please try again in a minute."
+		return t.T("person.check_failed")
 	case p.IsBot || userID == b.botUser():
-		return fmt.Sprintf("%s is a bot. Name the people who lead marketing and sales.", render.Mention(userID))
+		return t.T("person.bot", "User", render.Mention(userID))
 	case p.Deleted:
-		return fmt.Sprintf("%s is deactivated. Name someone active.", render.Mention(userID))
+		return t.T("person.deactivated", "User", render.Mention(userID))
 	}
 	return ""
 }
@@ -160,6 +168,13 @@ func dmOrChannel(channelID string) string {
 // openStartForm opens the start form. It is the first thing done with the
 // trigger, which expires 3 seconds after the person acted.
 func (b *Bot) openStartForm(ctx context.Context, triggerID string, f render.StartForm) error {
+	f.Lang = readerLang(ctx)
+	if !f.Language.Valid() {
+		f.Language = b.cfg.Language
+		if !f.Language.Valid() {
+			f.Language = f.Lang
+		}
+	}
 	if _, err := b.api.OpenViewContext(slackapi.Interactive(ctx), triggerID, render.RenderStartModal(f)); err != nil {
 		return fmt.Errorf("open start form: %w", err)
 	}
@@ -173,7 +188,14 @@ func (b *Bot) submitStartForm(ctx context.Context, envelopeID string, cb slack.I
 	if id := stateValue(cb, "instrument", "instrument").SelectedOption.Value; id != "" {
 		var ok bool
 		if in, ok = scoring.Lookup(id); !ok {
-			return map[string]string{"instrument": errTampered.msg}
+			return map[string]string{"instrument": errTampered.in(readerLang(ctx))}
+		}
+	}
+	var lang locale.Lang
+	if v := stateValue(cb, "language", "language").SelectedOption.Value; v != "" {
+		var ok bool
+		if lang, ok = locale.Parse(v); !ok || string(lang) != v {
+			return map[string]string{"language": errTampered.in(readerLang(ctx))}
 		}
 	}
 	people := map[scoring.Role]string{}
@@ -191,15 +213,17 @@ func (b *Bot) submitStartForm(ctx context.Context, envelopeID string, cb slack.I
 	}
 	round, err := b.startRound(ctx, startRequest{
 		DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, ChannelID: channelID, Facilitator: cb.User.ID, Instrument: in, People: people,
+		Language: b.roundLanguage(ctx, lang, cb.User.ID),
 	})
 	if errors.Is(err, errDuplicate) {
 		return nil
 	}
 	if err != nil {
-		return map[string]string{"channel": b.explain(log, err)}
+		return map[string]string{"channel": b.explain(ctx, log, err)}
 	}
 	// The form closes on this ack; confirm privately in the channel.
-	text := fmt.Sprintf("Started round %d of the %s. I'm sending each respondent their questionnaire by DM; answers stay hidden until everyone has submitted.", round.ID, in.Name)
+	p := say(ctx)
+	text := p.T("start.started_form", "Round", round.ID, "Instrument", p.Instrument(in).Name, "Language", render.RoundLang(round).Name())
 	if _, err := b.api.PostEphemeralContext(slackapi.Interactive(ctx), channelID, cb.User.ID, slack.MsgOptionText(text, false)); err != nil {
 		log.Warn("confirming the start failed", slog.Any("error", err))
 	}
@@ -223,7 +247,8 @@ func (b *Bot) clickStartNext(ctx context.Context, cb slack.InteractionCallback, 
 	for _, r := range respondents {
 		people[r.Role] = r.UserID
 	}
-	f := render.StartForm{Metadata: startMetadata(round.ChannelID), ChannelID: round.ChannelID, People: people, Instrument: round.Instrument}
+	f := render.StartForm{Metadata: startMetadata(round.ChannelID), ChannelID: round.ChannelID, People: people, Instrument: round.Instrument,
+		Language: render.RoundLang(round)}
 	if err := b.openStartForm(ctx, cb.TriggerID, f); err != nil {
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/scoring"
 )
 
@@ -21,6 +22,8 @@ type command struct {
 	users      []string
 	channel    string
 	instrument string
+	// start: the language of the channel's messages, if named (lang:ja).
+	lang locale.Lang
 	// assign, addressed, unaddressed: the question; assign: the action.
 	question string
 	text     string
@@ -64,7 +67,7 @@ func parseCommand(text string) (command, error) {
 	switch c.name {
 	case "help", "status", "history", "cancel":
 		if len(args) > 0 {
-			return command{}, userErrorf("`/alignment %s` takes nothing after it.", c.name)
+			return command{}, userErr("cmd.no_args", "Command", c.name)
 		}
 		return c, nil
 	case "start":
@@ -73,7 +76,7 @@ func parseCommand(text string) (command, error) {
 		return parseAssign(args)
 	case "addressed", "unaddressed":
 		if len(args) != 1 {
-			return command{}, userErrorf("Say which question: `/alignment %s Q3`.", c.name)
+			return command{}, userErr("cmd.which_question", "Command", c.name)
 		}
 		q, err := parseQuestion(args[0])
 		if err != nil {
@@ -83,7 +86,7 @@ func parseCommand(text string) (command, error) {
 		return c, nil
 	case "extend":
 		if len(args) != 1 {
-			return command{}, userErrorf("Say by how much: `/alignment extend 3d` (or `48h`).")
+			return command{}, userErr("cmd.extend_by")
 		}
 		d, err := parseDays(args[0])
 		if err != nil {
@@ -92,7 +95,7 @@ func parseCommand(text string) (command, error) {
 		c.extend = d
 		return c, nil
 	}
-	return command{}, userErrorf("I don't know %s. Try `/alignment help`.", echo(fields[0]))
+	return command{}, userErr("cmd.unknown", "Word", echo(fields[0]))
 }
 
 func parseStart(args []string) (command, error) {
@@ -102,13 +105,22 @@ func parseStart(args []string) (command, error) {
 	}
 	for _, a := range args {
 		switch {
+		case len(a) >= len("lang:") && strings.EqualFold(a[:len("lang:")], "lang:"):
+			l, ok := locale.Parse(a[len("lang:"):])
+			if !ok {
+				return command{}, userErr("start.unknown_lang", "Word", echo(a), "Languages", andList(langCodes()))
+			}
+			if c.lang != "" {
+				return command{}, userErr("start.one_lang", "Usage", startUsage)
+			}
+			c.lang = l
 		case userMention.MatchString(a):
 			c.users = append(c.users, userMention.FindStringSubmatch(a)[1])
 		case userID.MatchString(a):
 			c.users = append(c.users, a)
 		case channelMention.MatchString(a), channelID.MatchString(a):
 			if c.channel != "" {
-				return command{}, userErrorf("Name one channel at most. Usage: %s", render.StartUsage)
+				return command{}, userErr("start.one_channel", "Usage", startUsage)
 			}
 			if m := channelMention.FindStringSubmatch(a); m != nil {
 				c.channel = m[1]
@@ -116,9 +128,9 @@ func parseStart(args []string) (command, error) {
 				c.channel = a
 			}
 		case strings.HasPrefix(a, "@"):
-			return command{}, userErrorf("I couldn't tell who %s is. Pick people from Slack's @-mention list so they are linked. Usage: %s", echo(a), render.StartUsage)
+			return command{}, userErr("start.who", "Word", echo(a), "Usage", startUsage)
 		case strings.HasPrefix(a, "#"):
-			return command{}, userErrorf("I couldn't tell which channel %s is. Pick it from Slack's #-channel list so it is linked. Usage: %s", echo(a), render.StartUsage)
+			return command{}, userErr("start.which_channel", "Word", echo(a), "Usage", startUsage)
 		default:
 			in, ok := scoring.Lookup(strings.ToLower(a))
 			if !ok {
@@ -126,26 +138,27 @@ func parseStart(args []string) (command, error) {
 				for _, in := range scoring.Instruments {
 					ids = append(ids, "`"+in.ID+"`")
 				}
-				return command{}, userErrorf("I didn't understand %s. Usage: %s, where the instrument is one of %s.", echo(a), render.StartUsage, render.JoinAnd(ids))
+				return command{}, userErr("start.unknown_word", "Word", echo(a), "Usage", startUsage, "Instruments", andList(ids),
+					"Languages", andList(langCodes()))
 			}
 			if c.instrument != "" {
-				return command{}, userErrorf("Name one instrument at most. Usage: %s", render.StartUsage)
+				return command{}, userErr("start.one_instrument", "Usage", startUsage)
 			}
 			c.instrument = in.ID
 		}
 	}
 	switch {
 	case len(c.users) == 0:
-		return command{}, userErrorf("Name the marketing lead and the sales lead. Usage: %s", render.StartUsage)
+		return command{}, userErr("start.no_leads", "Usage", startUsage)
 	case len(c.users) == 1:
-		return command{}, userErrorf("The sales lead is missing: name both leads, marketing first. Usage: %s", render.StartUsage)
+		return command{}, userErr("start.no_sales", "Usage", startUsage)
 	case len(c.users) > 3:
-		return command{}, userErrorf("At most three people: the marketing lead, the sales lead and one observer. Usage: %s", render.StartUsage)
+		return command{}, userErr("start.too_many", "Usage", startUsage)
 	}
 	seen := map[string]bool{}
 	for _, u := range c.users {
 		if seen[u] {
-			return command{}, userErrorf("%s is named twice. Each role needs a different person: the diagnostic compares independent answers.", render.Mention(u))
+			return command{}, userErr("start.twice", "User", render.Mention(u))
 		}
 		seen[u] = true
 	}
@@ -153,9 +166,9 @@ func parseStart(args []string) (command, error) {
 }
 
 func parseAssign(args []string) (command, error) {
-	const usage = "`/alignment assign Q3 @owner what they will do in 30 days`"
+	usage := phrase{id: "usage.assign"}
 	if len(args) < 3 {
-		return command{}, userErrorf("Name the question, the owner and the action: %s", usage)
+		return command{}, userErr("assign.usage", "Usage", usage)
 	}
 	q, err := parseQuestion(args[0])
 	if err != nil {
@@ -168,7 +181,7 @@ func parseAssign(args []string) (command, error) {
 	case userID.MatchString(args[1]):
 		owner = args[1]
 	default:
-		return command{}, userErrorf("I couldn't tell who %s is. Mention the owner with @: %s", echo(args[1]), usage)
+		return command{}, userErr("assign.who", "Word", echo(args[1]), "Usage", usage)
 	}
 	text, err := actionText(plainText(strings.Join(args[2:], " ")), "action")
 	if err != nil {
@@ -180,7 +193,7 @@ func parseAssign(args []string) (command, error) {
 func parseQuestion(s string) (string, error) {
 	m := questionRef.FindStringSubmatch(s)
 	if m == nil {
-		return "", userErrorf("%s isn't a question. Questions are Q1, Q2 and so on.", echo(s))
+		return "", userErr("cmd.not_a_question", "Word", echo(s))
 	}
 	n, _ := strconv.Atoi(m[1])
 	return "Q" + strconv.Itoa(n), nil
@@ -188,7 +201,7 @@ func parseQuestion(s string) (string, error) {
 
 // parseDays reads "3d", "48h" or "90m".
 func parseDays(s string) (time.Duration, error) {
-	bad := userErrorf("%s isn't a duration. Try `3d` or `48h` (at most 60 days).", echo(s))
+	bad := userErr("cmd.not_a_duration", "Word", echo(s))
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		days, err := strconv.Atoi(n)
 		if err != nil || days <= 0 || days > 60 {
@@ -248,12 +261,14 @@ func actionText(s, field string) (string, error) {
 	s = strings.TrimSpace(s)
 	switch n := utf8.RuneCountInString(s); {
 	case s == "":
-		return "", fieldErrorf(field, "Write a few words: what will be done, by when.")
+		return "", fieldErr(field, "text.empty")
 	case n > render.MaxText:
-		return "", fieldErrorf(field, "Keep it to %d characters (this is %d): a 30-day step, not a plan.", render.MaxText, n)
+		return "", fieldErr(field, "text.too_long", "Max", render.MaxText, "Length", n)
 	}
 	if err := checkControl(s, true); err != nil {
-		return "", fieldErrorf(field, "%s", err.Error())
+		ue := err.(userError)
+		ue.field = field
+		return "", ue
 	}
 	return s, nil
 }
@@ -263,14 +278,14 @@ func actionText(s, field string) (string, error) {
 // multiline.
 func checkControl(s string, multiline bool) error {
 	if !utf8.ValidString(s) {
-		return userErrorf("That text isn't valid UTF-8; nothing was changed.")
+		return userErr("text.not_utf8")
 	}
 	for _, r := range s {
 		if multiline && (r == '\n' || r == '\t' || r == '\r') {
 			continue
 		}
 		if unicode.IsControl(r) && r != ' ' && r != '\t' && r != '\n' && r != '\r' {
-			return userErrorf("That text contains a control character (%U) that I can't store; nothing was changed. Please type it again.", r)
+			return userErr("text.control", "Char", fmt.Sprintf("%U", r))
 		}
 	}
 	return nil
@@ -280,16 +295,36 @@ func checkControl(s string, multiline bool) error {
 func questionOf(in *scoring.Instrument, id string) (scoring.Question, error) {
 	q, ok := in.Question(id)
 	if !ok {
-		return scoring.Question{}, userErrorf("%s isn't a question of the %s: its questions are %s to %s.",
-			id, in.Name, in.Questions[0].ID, in.Questions[len(in.Questions)-1].ID)
+		return scoring.Question{}, userErr("cmd.not_in_instrument", "Question", id, "Instrument", instrumentName{in},
+			"First", in.Questions[0].ID, "Last", in.Questions[len(in.Questions)-1].ID)
 	}
 	return q, nil
 }
 
-func roleList(in *scoring.Instrument) string {
-	var roles []string
-	for _, r := range in.Roles {
-		roles = append(roles, fmt.Sprintf("the %s", in.RoleLabel(r.Role)))
+// startUsage is how a round is started, in the reader's language.
+var startUsage = phrase{id: "usage.start"}
+
+// langCodes lists the lang: values a start accepts.
+func langCodes() []string {
+	var codes []string
+	for _, l := range locale.Langs {
+		codes = append(codes, "`lang:"+string(l)+"`")
 	}
-	return render.JoinAnd(roles)
+	return codes
+}
+
+// instrumentName is an instrument's name inside a message's placeholders,
+// in the reader's language.
+type instrumentName struct{ in *scoring.Instrument }
+
+// roleList is an instrument's roles inside a message's placeholders ("the
+// Marketing lead, the Sales lead and the RevOps observer"), in the reader's
+// language.
+type roleList struct{ in *scoring.Instrument }
+
+// roleName is one of an instrument's roles inside a message's
+// placeholders, in the reader's language.
+type roleName struct {
+	in   *scoring.Instrument
+	role scoring.Role
 }

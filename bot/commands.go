@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"github.com/slack-go/slack"
@@ -16,6 +15,7 @@ import (
 // handleCommand answers /alignment. Every answer goes to the person who typed
 // it only, through the command's response_url.
 func (b *Bot) handleCommand(ctx context.Context, envelopeID string, cmd slack.SlashCommand) {
+	ctx = b.withReader(ctx, cmd.UserID)
 	log := b.log.With(slog.String("user_id", cmd.UserID), slog.String("channel_id", cmd.ChannelID))
 	c, err := parseCommand(cmd.Text)
 	if err != nil {
@@ -26,7 +26,7 @@ func (b *Bot) handleCommand(ctx context.Context, envelopeID string, cmd slack.Sl
 	var text string
 	switch c.name {
 	case "help":
-		text = render.Help()
+		text = render.Help(readerLang(ctx))
 	case "start":
 		if len(c.users) == 0 {
 			err = b.openStartForm(ctx, cmd.TriggerID, render.StartForm{Metadata: startMetadata(cmd.ChannelID), ChannelID: dmOrChannel(cmd.ChannelID)})
@@ -40,11 +40,11 @@ func (b *Bot) handleCommand(ctx context.Context, envelopeID string, cmd slack.Sl
 	case "cancel":
 		var round storage.Round
 		round, err = b.cancelRound(ctx, envelopeID, cmd.TeamID, cmd.ChannelID, b.actor(ctx, cmd.UserID))
-		text = fmt.Sprintf("Cancelled round %d. Nobody's answers were shared.", round.ID)
+		text = say(ctx).T("cmd.cancelled", "Round", round.ID)
 	case "extend":
 		var round storage.Round
 		round, err = b.extendRound(ctx, envelopeID, cmd.TeamID, cmd.ChannelID, b.actor(ctx, cmd.UserID), c.extend)
-		text = fmt.Sprintf("Round %d is now due %s.", round.ID, render.Date(round.DeadlineAt))
+		text = say(ctx).T("cmd.extended", "Round", round.ID, "Due", render.Date(readerLang(ctx), round.DeadlineAt))
 	case "assign":
 		text, err = b.commandAssign(ctx, envelopeID, cmd, c)
 	case "addressed", "unaddressed":
@@ -67,7 +67,7 @@ func (b *Bot) actor(ctx context.Context, userID string) actor {
 func (b *Bot) statusText(ctx context.Context, workspaceID, channelID string) (string, error) {
 	round, err := b.store.LatestRound(ctx, workspaceID, channelID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return render.NoRounds(channelID), nil
+		return render.NoRounds(readerLang(ctx), channelID), nil
 	}
 	if err != nil {
 		return "", err
@@ -80,7 +80,7 @@ func (b *Bot) statusText(ctx context.Context, workspaceID, channelID string) (st
 	if err != nil {
 		return "", err
 	}
-	rs := render.RoundStatus{Instrument: in, Round: round, Respondents: respondents}
+	rs := render.RoundStatus{Instrument: in, Round: round, Respondents: respondents, Lang: readerLang(ctx)}
 	if !round.IsRevealed() {
 		return render.Status(rs, nil), nil
 	}
@@ -96,10 +96,11 @@ func (b *Bot) historyText(ctx context.Context, workspaceID, channelID string) (s
 	if err != nil {
 		return "", err
 	}
-	return render.History(channelID, rows), nil
+	return render.History(readerLang(ctx), channelID, rows), nil
 }
 
 func (b *Bot) handleViewSubmission(ctx context.Context, envelopeID string, cb slack.InteractionCallback) any {
+	ctx = b.withReader(ctx, cb.User.ID)
 	log := b.log.With(slog.String("user_id", cb.User.ID), slog.String("callback_id", cb.View.CallbackID))
 	var errs map[string]string
 	switch cb.View.CallbackID {
@@ -123,7 +124,7 @@ func (b *Bot) handleViewSubmission(ctx context.Context, envelopeID string, cb sl
 
 // fieldErrors puts an error under the form field at fault, or under
 // fallback.
-func (b *Bot) fieldErrors(log *slog.Logger, err error, fallback string) map[string]string {
+func (b *Bot) fieldErrors(ctx context.Context, log *slog.Logger, err error, fallback string) map[string]string {
 	if err == nil || errors.Is(err, errDuplicate) {
 		return nil
 	}
@@ -132,7 +133,7 @@ func (b *Bot) fieldErrors(log *slog.Logger, err error, fallback string) map[stri
 	if errors.As(err, &ue) && ue.field != "" {
 		field = ue.field
 	}
-	return map[string]string{field: b.explain(log, err)}
+	return map[string]string{field: b.explain(ctx, log, err)}
 }
 
 func stateValue(cb slack.InteractionCallback, blockID, actionID string) slack.BlockAction {
@@ -143,6 +144,7 @@ func stateValue(cb slack.InteractionCallback, blockID, actionID string) slack.Bl
 }
 
 func (b *Bot) handleBlockActions(ctx context.Context, envelopeID string, cb slack.InteractionCallback) {
+	ctx = b.withReader(ctx, cb.User.ID)
 	log := b.log.With(slog.String("user_id", cb.User.ID))
 	for _, a := range cb.ActionCallback.BlockActions {
 		id := a.ActionID

@@ -38,6 +38,9 @@ type person struct {
 	Deleted bool
 	Admin   bool // a workspace admin or owner
 	Loc     *time.Location
+	// Locale is the person's Slack language, "ja-JP" (users.info and
+	// users.list give it with include_locale); "" when Slack did not say.
+	Locale  string
 	fetched time.Time
 }
 
@@ -83,7 +86,8 @@ func toPerson(u slack.User, now time.Time) person {
 	if err != nil || u.TZ == "" {
 		loc = time.FixedZone(u.TZLabel, u.TZOffset)
 	}
-	return person{ID: u.ID, IsBot: u.IsBot, Deleted: u.Deleted, Admin: u.IsAdmin || u.IsOwner || u.IsPrimaryOwner, Loc: loc, fetched: now}
+	return person{ID: u.ID, IsBot: u.IsBot, Deleted: u.Deleted, Admin: u.IsAdmin || u.IsOwner || u.IsPrimaryOwner, Loc: loc,
+		Locale: u.Locale, fetched: now}
 }
 
 // listOnce runs list unless one is running (then it waits for that one) or

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -107,15 +106,15 @@ func explainRefusal(err error) error {
 	where := render.ChannelRef(re.Round.ChannelID)
 	switch {
 	case errors.Is(err, storage.ErrNotRespondent):
-		return userErrorf("This questionnaire belongs to someone else in the round for %s: only the person it was sent to can answer it. Nothing was changed.", where)
+		return userErr("answer.not_yours", "Channel", where)
 	case errors.Is(err, storage.ErrSubmitted):
-		return userErrorf("You've already submitted: your answers are locked. Nothing was changed.")
+		return userErr("answer.submitted")
 	case errors.Is(err, storage.ErrDeclined):
-		return userErrorf("You declined this round, so it no longer takes your answers. Nothing was changed.")
+		return userErr("answer.declined")
 	case errors.Is(err, storage.ErrNotCollecting) && re.Round.State == storage.Cancelled:
-		return userErrorf("The round for %s was cancelled, so it no longer takes answers. Nothing was changed.", where)
+		return userErr("answer.cancelled", "Channel", where)
 	case errors.Is(err, storage.ErrNotCollecting):
-		return userErrorf("The round for %s is already revealed: answers are final. Nothing was changed.", where)
+		return userErr("answer.revealed", "Channel", where)
 	}
 	return err
 }
@@ -124,8 +123,11 @@ func explainRefusal(err error) error {
 // for the person's clicks still on their way before refusing.
 type errIncomplete struct{ unanswered []string }
 
-func (e errIncomplete) Error() string {
-	return fmt.Sprintf("Answer %s first: every question needs a score before you can submit.", render.JoinAnd(e.unanswered))
+func (e errIncomplete) Error() string { return e.refusal().Error() }
+
+// refusal is what the person reads.
+func (e errIncomplete) refusal() error {
+	return userErr("answer.incomplete", "Questions", andList(e.unanswered))
 }
 
 // submit locks a respondent's answers; the last submit of a round claims its

@@ -32,11 +32,11 @@ func revealedForChange(ctx context.Context, tx *storage.Storage, roundID int64, 
 	}
 	switch round.State {
 	case storage.Collecting:
-		return report.Reveal{}, userErrorf("Round %d isn't revealed yet. Owners are named for the gaps after the reveal, once everyone has submitted.", round.ID)
+		return report.Reveal{}, userErr("gaps.not_revealed", "Round", round.ID)
 	case storage.Cancelled:
-		return report.Reveal{}, userErrorf("Round %d was cancelled.", round.ID)
+		return report.Reveal{}, userErr("gaps.cancelled", "Round", round.ID)
 	case storage.Closed:
-		return report.Reveal{}, userErrorf("Round %d is closed: all its actions are done. Start the next round to pick new gaps.", round.ID)
+		return report.Reveal{}, userErr("gaps.closed", "Round", round.ID)
 	}
 	return report.LoadBrief(ctx, tx, roundID)
 }
@@ -57,9 +57,9 @@ func (b *Bot) latestRevealed(ctx context.Context, workspaceID, channelID string)
 	round, err := b.store.LatestRevealedRound(ctx, workspaceID, channelID)
 	if errors.Is(err, storage.ErrNotFound) {
 		if _, cerr := b.store.CollectingRound(ctx, workspaceID, channelID); cerr == nil {
-			return 0, userErrorf("The round in %s isn't revealed yet. Owners are named for the gaps after the reveal, once everyone has submitted.", render.ChannelRef(channelID))
+			return 0, userErr("gaps.channel_not_revealed", "Channel", render.ChannelRef(channelID))
 		}
-		return 0, userErrorf("No round has been revealed in %s yet. Start one with %s.", render.ChannelRef(channelID), render.StartUsage)
+		return 0, userErr("gaps.none_revealed", "Channel", render.ChannelRef(channelID), "Usage", startUsage)
 	}
 	if err != nil {
 		return 0, err
@@ -118,7 +118,7 @@ func (b *Bot) assign(ctx context.Context, req assignRequest) (storage.Action, er
 		}
 		gap, ok := rv.Gap(q.ID)
 		if !ok {
-			return userErrorf("%s isn't one of round %d's gaps to own (%s).", q.ID, rv.Round.ID, orNoneIDs(rv))
+			return userErr("gaps.not_a_gap", "Question", q.ID, "Round", rv.Round.ID, "Gaps", orNoneIDs(rv))
 		}
 		if err := mayAssign(req.By, gap.Action, rv.Round, rv.Respondents); err != nil {
 			return err
@@ -144,26 +144,26 @@ func (b *Bot) assign(ctx context.Context, req assignRequest) (storage.Action, er
 				users = append(users, old.OwnerID)
 			}
 			jobs = append(jobs, newJob(jobRetire, rv.Round.ID, jobPayload{Channel: old.DMChannelID, TS: old.DMTS,
-				Stub: stub, Question: q.ID, UserID: saved.OwnerID, Step: changeKey()}, now))
+				Stub: stub, Question: q.ID, UserID: saved.OwnerID, Reader: old.OwnerID, Step: changeKey()}, now))
 		}
 		if _, err := tx.Enqueue(ctx, jobs...); err != nil {
 			return err
 		}
-		return b.gapChanged(ctx, tx, rv, render.NoteAssigned(q, req.By.ID, saved, gap.FixIt), users, now)
+		return b.gapChanged(ctx, tx, rv, render.NoteAssigned(render.RoundLang(rv.Round), rv.Instrument, q, req.By.ID, saved, gap.FixIt), users, now)
 	})
 	if errors.Is(err, storage.ErrNotRevealed) {
-		return storage.Action{}, userErrorf("Round %d is no longer open for owners.", req.RoundID)
+		return storage.Action{}, userErr("gaps.no_longer_open", "Round", req.RoundID)
 	}
 	return saved, err
 }
 
-func orNoneIDs(rv report.Reveal) string {
+func orNoneIDs(rv report.Reveal) any {
 	var ids []string
 	for _, g := range append(append([]report.Gap(nil), rv.TopGaps...), rv.FixIt...) {
 		ids = append(ids, g.Result.Question.ID)
 	}
 	if len(ids) == 0 {
-		return "it has none"
+		return phrase{id: "gaps.has_none"}
 	}
 	return strings.Join(ids, ", ")
 }
@@ -203,7 +203,7 @@ func (b *Bot) markAddressed(ctx context.Context, req addressedRequest) ([]string
 		if err != nil {
 			return typedOrTampered(req.Where, err)
 		}
-		if err := mayManageRound(req.By, rv.Round, rv.Respondents, "set gaps aside or take that back"); err != nil {
+		if err := mayManageRound(req.By, rv.Round, rv.Respondents, "perm.set_aside"); err != nil {
 			return err
 		}
 		if req.Undo {
@@ -212,15 +212,15 @@ func (b *Bot) markAddressed(ctx context.Context, req addressedRequest) ([]string
 				return err
 			}
 			if !removed {
-				return userErrorf("%s isn't marked as already being addressed in round %d, so there is nothing to take back.", q.ID, rv.Round.ID)
+				return userErr("gaps.not_marked", "Question", q.ID, "Round", rv.Round.ID)
 			}
 		} else {
 			gap, ok := rv.Gap(q.ID)
 			switch {
 			case !ok || gap.FixIt:
-				return userErrorf("%s isn't one of round %d's top gaps (%s).", q.ID, rv.Round.ID, strings.Join(rv.TopGapIDs(), ", "))
+				return userErr("gaps.not_top", "Question", q.ID, "Round", rv.Round.ID, "Gaps", strings.Join(rv.TopGapIDs(), ", "))
 			case gap.Action != nil:
-				return userErrorf("%s already has an owner, %s, in this round, so it stays in the top gaps.", q.ID, render.Mention(gap.Action.OwnerID))
+				return userErr("gaps.has_owner", "Question", q.ID, "Owner", render.Mention(gap.Action.OwnerID))
 			}
 			if _, err := tx.MarkAddressed(ctx, rv.Round.ID, q.ID, req.By.ID, now); err != nil {
 				return err
@@ -231,7 +231,7 @@ func (b *Bot) markAddressed(ctx context.Context, req addressedRequest) ([]string
 			return err
 		}
 		after = updated.TopGapIDs()
-		return b.gapChanged(ctx, tx, updated, render.NoteAddressed(q, req.By.ID, req.Undo), nil, now)
+		return b.gapChanged(ctx, tx, updated, render.NoteAddressed(render.RoundLang(updated.Round), updated.Instrument, q, req.By.ID, req.Undo), nil, now)
 	})
 	return after, err
 }
@@ -286,11 +286,11 @@ func (b *Bot) setActionStatus(ctx context.Context, req statusRequest) (report.Re
 			return err
 		}
 		if round.State != storage.Revealed {
-			return userErrorf("Round %d is closed; its actions can no longer change.", round.ID)
+			return userErr("gaps.round_closed", "Round", round.ID)
 		}
 		a, changed, err := tx.SetActionStatus(ctx, round.ID, req.Question, req.Status, req.Reason, now)
 		if errors.Is(err, storage.ErrActionDone) {
-			return userErrorf("The action on %s is already done; it stays done. Nothing was changed.", req.Question)
+			return userErr("gaps.already_done", "Question", req.Question)
 		}
 		if err != nil {
 			return err
@@ -303,7 +303,7 @@ func (b *Bot) setActionStatus(ctx context.Context, req statusRequest) (report.Re
 			return nil
 		}
 		q, _ := rv.Instrument.Question(req.Question)
-		if err := b.gapChanged(ctx, tx, rv, render.NoteStatus(q, req.By.ID, a), []string{a.OwnerID}, now); err != nil {
+		if err := b.gapChanged(ctx, tx, rv, render.NoteStatus(render.RoundLang(rv.Round), rv.Instrument, q, req.By.ID, a), []string{a.OwnerID}, now); err != nil {
 			return err
 		}
 		if a.Status != storage.ActionDone || !rv.AllTopGapsDone() {
@@ -344,12 +344,12 @@ func (b *Bot) answerOneQuestion(ctx context.Context, req oneAnswerRequest) error
 		if err != nil {
 			return err
 		}
-		if err := mayManageRound(req.By, rv.Round, rv.Respondents, "answer the one question"); err != nil {
+		if err := mayManageRound(req.By, rv.Round, rv.Respondents, "perm.one_answer"); err != nil {
 			return err
 		}
 		if _, err := tx.SetOneAnswer(ctx, rv.Round.ID, text, req.By.ID, now); err != nil {
 			return err
 		}
-		return b.gapChanged(ctx, tx, rv, render.NoteOneAnswer(rv.Instrument, req.By.ID, text), nil, now)
+		return b.gapChanged(ctx, tx, rv, render.NoteOneAnswer(render.RoundLang(rv.Round), rv.Instrument, req.By.ID, text), nil, now)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
@@ -49,6 +50,8 @@ type startRequest struct {
 	Facilitator string
 	Instrument  *scoring.Instrument
 	People      map[scoring.Role]string
+	// Language of the round's channel messages.
+	Language locale.Lang
 }
 
 // startRound creates the round and enqueues its announcement, the
@@ -66,7 +69,7 @@ func (b *Bot) startRound(ctx context.Context, req startRequest) (storage.Round, 
 			return err
 		}
 		if started >= maxStartsPerDay {
-			return userErrorf("You've started %d rounds in the last 24 hours, the most one person may: each names people who then get questionnaires and reminders. Try again tomorrow, or ask a colleague.", started)
+			return userErr("round.too_many", "Count", started)
 		}
 		var roles []scoring.Role
 		for _, r := range in.Roles {
@@ -81,6 +84,7 @@ func (b *Bot) startRound(ctx context.Context, req startRequest) (storage.Round, 
 			Roles:         roles,
 			DeadlineAt:    now.Add(b.cfg.Deadline),
 			CreatedAt:     now,
+			Language:      string(req.Language.OrEnglish()),
 		})
 		if err != nil {
 			return err
@@ -108,14 +112,14 @@ func (b *Bot) startRound(ctx context.Context, req startRequest) (storage.Round, 
 	})
 	switch {
 	case errors.Is(err, storage.ErrRoundCollecting):
-		return storage.Round{}, userErrorf("A round is already collecting answers in %s. See `/alignment status`, or `/alignment cancel` it first.", render.ChannelRef(req.ChannelID))
+		return storage.Round{}, userErr("round.collecting", "Channel", render.ChannelRef(req.ChannelID))
 	case errors.Is(err, storage.ErrSamePerson):
-		return storage.Round{}, userErrorf("Each role needs a different person: the diagnostic compares independent answers.")
+		return storage.Round{}, userErr("round.same_person")
 	case err != nil:
 		return storage.Round{}, err
 	}
 	b.log.Info("round started", slog.Int64("round_id", round.ID), slog.String("team_id", req.WorkspaceID),
-		slog.String("channel_id", req.ChannelID), slog.String("user_id", req.Facilitator), slog.String("instrument", in.ID))
+		slog.String("channel_id", req.ChannelID), slog.String("user_id", req.Facilitator), slog.String("instrument", in.ID), slog.String("language", string(req.Language.OrEnglish())))
 	return round, nil
 }
 
@@ -139,7 +143,7 @@ func cardJob(roundID int64, role scoring.Role, now time.Time) storage.NewJob {
 func collectingRound(ctx context.Context, tx *storage.Storage, workspaceID, channelID string) (storage.Round, []storage.Respondent, error) {
 	round, err := tx.CollectingRound(ctx, workspaceID, channelID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return storage.Round{}, nil, userErrorf("No round is collecting answers in %s.", render.ChannelRef(channelID))
+		return storage.Round{}, nil, userErr("round.none_collecting", "Channel", render.ChannelRef(channelID))
 	}
 	if err != nil {
 		return storage.Round{}, nil, err
@@ -148,7 +152,7 @@ func collectingRound(ctx context.Context, tx *storage.Storage, workspaceID, chan
 		return storage.Round{}, nil, err
 	}
 	if round.State != storage.Collecting {
-		return storage.Round{}, nil, userErrorf("That round has just been revealed or cancelled.")
+		return storage.Round{}, nil, userErr("round.just_ended")
 	}
 	respondents, err := tx.Respondents(ctx, round.ID)
 	return round, respondents, err
@@ -206,7 +210,7 @@ func (b *Bot) extendRound(ctx context.Context, deliveryID, workspaceID, channelI
 		if round, respondents, err = collectingRound(ctx, tx, workspaceID, channelID); err != nil {
 			return err
 		}
-		if err := mayManageRound(a, round, respondents, "give more time"); err != nil {
+		if err := mayManageRound(a, round, respondents, "perm.extend"); err != nil {
 			return err
 		}
 		if round.DeadlineAt, err = tx.ExtendDeadline(ctx, round.ID, by, now); err != nil {

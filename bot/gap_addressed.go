@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 
 	"github.com/slack-go/slack"
@@ -39,14 +38,15 @@ func (b *Bot) addressed(ctx context.Context, req addressedRequest) (string, erro
 	if err != nil {
 		return "", err
 	}
-	top := "none"
+	p := say(ctx)
+	top := p.T("reveal.none")
 	if len(after) > 0 {
-		top = render.JoinAnd(after)
+		top = p.JoinAnd(after)
 	}
 	if req.Undo {
-		return fmt.Sprintf("%s is a candidate for the top gaps again. The top gaps are now %s.", req.Question, top), nil
+		return p.T("addressed.undone", "Question", req.Question, "Top", top), nil
 	}
-	return fmt.Sprintf("Marked %s as already being addressed. The top gaps are now %s.", req.Question, top), nil
+	return p.T("addressed.done", "Question", req.Question, "Top", top), nil
 }
 
 func marshal(v any) string {

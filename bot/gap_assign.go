@@ -28,8 +28,8 @@ func (b *Bot) commandAssign(ctx context.Context, envelopeID string, cmd slack.Sl
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s owns %s: _%s_, due %s. I've let them know.", render.Mention(a.OwnerID), a.QuestionID,
-		render.Inert(a.Description, render.MaxText), render.Day(a.DueAt)), nil
+	return say(ctx).T("assign.done", "Owner", render.Mention(a.OwnerID), "Question", a.QuestionID,
+		"Action", render.Inert(a.Description, render.MaxText), "Day", render.Day(readerLang(ctx), a.DueAt)), nil
 }
 
 // assignMetadata travels in the assign form's private_metadata: the gap,
@@ -58,11 +58,12 @@ func (b *Bot) clickAssign(ctx context.Context, cb slack.InteractionCallback, a *
 	}
 	gap, ok := rv.Gap(question)
 	if !ok {
-		b.reply(ctx, cb.ResponseURL, log, userErrorf("%s is no longer one of round %d's gaps to own.", question, roundID), "")
+		b.reply(ctx, cb.ResponseURL, log, userErr("gaps.no_longer_a_gap", "Question", question, "Round", roundID), "")
 		return
 	}
 	meta := marshal(assignMetadata{Gap: a.Value, Channel: cb.Channel.ID})
-	view := render.RenderAssignModal(render.AssignForm{Metadata: meta, Instrument: rv.Instrument, Result: gap.Result, Current: gap.Action, FixIt: gap.FixIt})
+	view := render.RenderAssignModal(render.AssignForm{Metadata: meta, Instrument: rv.Instrument, Result: gap.Result, Current: gap.Action,
+		FixIt: gap.FixIt, Lang: readerLang(ctx)})
 	if _, err := b.api.OpenViewContext(slackapi.Interactive(ctx), cb.TriggerID, view); err != nil {
 		b.reply(ctx, cb.ResponseURL, log, fmt.Errorf("open assign form: %w", err), "")
 	}
@@ -73,16 +74,16 @@ func (b *Bot) submitAssignForm(ctx context.Context, envelopeID string, cb slack.
 	unmarshal(cb.View.PrivateMetadata, &meta)
 	roundID, question, err := render.ParseGap(meta.Gap)
 	if err != nil || meta.Channel == "" {
-		return map[string]string{"owner": errTampered.msg}
+		return map[string]string{"owner": errTampered.in(readerLang(ctx))}
 	}
 	owner := stateValue(cb, "owner", "user").SelectedUser
 	if owner == "" {
-		return map[string]string{"owner": "Pick the person who owns this gap."}
+		return map[string]string{"owner": say(ctx).T("assign.pick_owner")}
 	}
 	if msg := b.checkPerson(slackapi.Interactive(ctx), owner); msg != "" {
 		return map[string]string{"owner": msg}
 	}
 	_, err = b.assign(ctx, assignRequest{DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, Where: meta.Channel, RoundID: roundID,
 		Question: question, OwnerID: owner, Text: stateValue(cb, "action", "text").Value, By: b.actor(ctx, cb.User.ID)})
-	return b.fieldErrors(log, err, "owner")
+	return b.fieldErrors(ctx, log, err, "owner")
 }

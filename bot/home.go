@@ -67,7 +67,7 @@ func (b *Bot) answerDM(ctx context.Context, envelopeID, workspaceID string, m *s
 
 // pending reads what waits for a person in a workspace.
 func (b *Bot) pending(ctx context.Context, workspaceID, userID string) (render.Pending, error) {
-	var p render.Pending
+	p := render.Pending{Lang: b.personLang(ctx, userID)}
 	rounds, err := b.store.UserRounds(ctx, workspaceID, userID, 20)
 	if err != nil {
 		return p, err
@@ -115,6 +115,7 @@ func (b *Bot) home(ctx context.Context, workspaceID, userID string) (render.Home
 	if h.Pending, err = b.pending(ctx, workspaceID, userID); err != nil {
 		return h, err
 	}
+	h.Lang = h.Pending.Lang
 	rounds, err := b.store.UserRounds(ctx, workspaceID, userID, 20)
 	if err != nil {
 		return h, err
@@ -130,7 +131,7 @@ func (b *Bot) home(ctx context.Context, workspaceID, userID string) (render.Home
 			if err != nil {
 				return h, err
 			}
-			h.Started = append(h.Started, render.RoundStatus{Instrument: in, Round: r, Respondents: respondents})
+			h.Started = append(h.Started, render.RoundStatus{Instrument: in, Round: r, Respondents: respondents, Lang: h.Lang})
 		}
 		if !slices.Contains(channels, r.ChannelID) && len(channels) < 5 {
 			channels = append(channels, r.ChannelID)

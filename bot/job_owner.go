@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/storage"
@@ -62,7 +63,7 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 		if a.DMTS == "" {
 			return nil, outbox.Drop("no message to update")
 		}
-		msg := b.ownerMessage(rv, a, render.OwnerUpdated)
+		msg := b.ownerMessage(rv, a, render.OwnerUpdated, b.personLang(ctx, a.OwnerID))
 		if _, _, _, err := b.api.UpdateMessageContext(ctx, a.DMChannelID, a.DMTS, msg.Options()...); err != nil {
 			return nil, fmt.Errorf("update owner's message: %w", err)
 		}
@@ -94,7 +95,7 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 	}
 	// Posted to the user ID, as every other DM is: the DM's posting budget
 	// is paced under one name.
-	dm, ts, err := b.postOnce(ctx, j, a.OwnerID, "", b.ownerMessage(rv, a, kind))
+	dm, ts, err := b.postOnce(ctx, j, a.OwnerID, "", b.ownerMessage(rv, a, kind, b.personLang(ctx, a.OwnerID)))
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 				return err
 			}
 			_, err = tx.Enqueue(ctx, newJob(jobRetire, a.RoundID, jobPayload{Channel: dm, TS: ts, Stub: stubReassigned,
-				Question: a.QuestionID, UserID: current.OwnerID, Step: changeKey()}, now))
+				Question: a.QuestionID, UserID: current.OwnerID, Reader: a.OwnerID, Step: changeKey()}, now))
 			return err
 		}
 		if err != nil {
@@ -119,7 +120,7 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 		var jobs []storage.NewJob
 		if previous != "" {
 			jobs = append(jobs, newJob(jobRetire, a.RoundID, jobPayload{Channel: dm, TS: previous, Stub: stubOwnerRetired,
-				Question: a.QuestionID, Step: changeKey()}, now))
+				Question: a.QuestionID, Reader: a.OwnerID, Step: changeKey()}, now))
 		}
 		if p.N > 0 {
 			next := b.nextOwnerNudge(a, at)
@@ -137,7 +138,7 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 // describeOwner says what an owner_dm job delivers.
 func (b *Bot) describeOwner(ctx context.Context, j storage.Job) string {
 	p, _ := payload(j)
-	return fmt.Sprintf("the DM to %s about their action on %s", render.Mention(p.UserID), p.Question)
+	return say(ctx).T("parked.owner_dm", "User", render.Mention(p.UserID), "Question", p.Question)
 }
 
 // runRerun reminds the channel of its next round, a week before and on the
@@ -199,19 +200,23 @@ func (b *Bot) runParked(ctx context.Context, j storage.Job) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The facilitator reads it: what failed is described in their language.
+	lang := b.personLang(ctx, round.FacilitatorID)
+	ctx = withReaderLang(ctx, lang)
+	t := locale.For(lang)
 	kind := b.jobKinds()[parked.Kind]
-	what := "a message"
+	what := t.T("parked.a_message")
 	if kind.Describe != nil {
 		what = kind.Describe(ctx, parked)
 	}
 	advice := ""
 	switch parked.Kind {
 	case jobQuestionnaire, jobNudge:
-		advice = "If they can't take part, `/alignment cancel` and start the round again with someone else."
+		advice = t.T("parked.advice_respondent")
 	case jobOwnerDM:
-		advice = "You can name another owner with the reveal's *Change owner* button."
+		advice = t.T("parked.advice_owner", "Button", t.T("reveal.change_owner"))
 	}
-	msg := render.RenderParked(render.Parked{Round: round, What: what, SlackError: p.Error, Advice: advice})
+	msg := render.RenderParked(render.Parked{Lang: lang, Round: round, What: what, SlackError: p.Error, Advice: advice})
 	ch, ts, err := b.postOnce(ctx, j, round.FacilitatorID, "", msg)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/chart"
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/storage"
@@ -89,8 +90,9 @@ func (b *Bot) runChart(ctx context.Context, j storage.Job) (any, error) {
 		}
 	}
 	name := fmt.Sprintf("alignment-round-%d.png", rv.Round.ID)
+	t := locale.For(render.RoundLang(rv.Round))
 	up, err := b.api.GetUploadURLExternalContext(ctx, slack.GetUploadURLExternalParameters{
-		FileName: name, FileSize: len(png), AltTxt: chartAltText(rv)})
+		FileName: name, FileSize: len(png), AltTxt: chartAltText(t, rv)})
 	if err != nil {
 		return nil, fmt.Errorf("chart: upload url: %w", err)
 	}
@@ -102,10 +104,10 @@ func (b *Bot) runChart(ctx context.Context, j storage.Job) (any, error) {
 		return nil, fmt.Errorf("chart: upload: %w", err)
 	}
 	_, err = b.api.CompleteUploadExternalContext(ctx, slack.CompleteUploadExternalParameters{
-		Files:           []slack.FileSummary{{ID: up.FileID, Title: fmt.Sprintf("Round %d, question by question", rv.Round.ID)}},
+		Files:           []slack.FileSummary{{ID: up.FileID, Title: t.T("chart.file_title", "Round", rv.Round.ID)}},
 		Channel:         rv.Round.ChannelID,
 		ThreadTimestamp: rv.Round.RevealTS,
-		InitialComment:  "Every question, each respondent's score side by side; shaded questions are structural gaps between the leads.",
+		InitialComment:  t.T("chart.comment"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("chart: share: %w", err)
@@ -116,22 +118,20 @@ func (b *Bot) runChart(ctx context.Context, j storage.Job) (any, error) {
 	return chartProgress{FileID: up.FileID}, nil
 }
 
-func chartAltText(rv report.Reveal) string {
+// chartAltText describes the chart for screen readers, in the round's
+// language.
+func chartAltText(t *locale.Printer, rv report.Reveal) string {
 	var gaps []string
 	for _, q := range rv.Comparison.Questions {
 		if q.LeadGap >= rv.Instrument.StructuralGap() {
 			gaps = append(gaps, q.Question.ID)
 		}
 	}
-	return render.Clip(fmt.Sprintf("Bar chart of round %d: each respondent's score on every question. Structural gaps: %s.",
-		rv.Round.ID, orNone(gaps)), 1000)
-}
-
-func orNone(ids []string) string {
-	if len(ids) == 0 {
-		return "none"
+	none := t.T("reveal.none")
+	if len(gaps) > 0 {
+		none = t.JoinAnd(gaps)
 	}
-	return render.JoinAnd(ids)
+	return render.Clip(t.T("chart.alt", "Round", rv.Round.ID, "Gaps", none), 1000)
 }
 
 // rememberChartFile records, on the job, the file a chart upload created.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
@@ -92,7 +93,9 @@ func (b *Bot) questionnaire(ctx context.Context, roundID int64, role scoring.Rol
 	if err != nil {
 		return render.Questionnaire{}, err
 	}
-	return render.NewQuestionnaire(in, q, b.links()), nil
+	view := render.NewQuestionnaire(in, q, b.links())
+	view.Lang = b.personLang(ctx, r.UserID)
+	return view, nil
 }
 
 // runQuestionnaire DMs a respondent their questionnaire. It goes out when the
@@ -154,7 +157,7 @@ func (b *Bot) runCard(ctx context.Context, j storage.Job) (any, error) {
 		case r.Declined():
 			why = render.NudgeDeclined
 		}
-		stub := render.RenderNudgeDone(q.Round, why)
+		stub := render.RenderNudgeDone(q.Lang, q.Round, why)
 		if _, _, _, err := b.api.UpdateMessageContext(ctx, r.NudgeChannelID, r.NudgeTS, stub.Options()...); err != nil && !permanent(err) {
 			return nil, fmt.Errorf("retire reminder: %w", err)
 		}
@@ -182,23 +185,27 @@ func (b *Bot) runRetire(ctx context.Context, j storage.Job) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	lang, err := b.retiredReader(ctx, round, p)
+	if err != nil {
+		return nil, err
+	}
 	var msg render.Message
 	switch p.Stub {
 	case stubQuestionnaireMoved:
-		msg = render.RenderQuestionnaireMoved(round)
+		msg = render.RenderQuestionnaireMoved(lang, round)
 	case stubNudge:
-		msg = render.RenderNudgeDone(round, render.NudgeMoved)
+		msg = render.RenderNudgeDone(lang, round, render.NudgeMoved)
 	case stubNudgeSubmitted:
-		msg = render.RenderNudgeDone(round, render.NudgeSubmitted)
+		msg = render.RenderNudgeDone(lang, round, render.NudgeSubmitted)
 	case stubOwnerRetired, stubReassigned:
 		in, err := instrumentOf(round)
 		if err != nil {
 			return nil, err
 		}
 		q, _ := in.Question(p.Question)
-		msg = render.RenderOwnerDMRetired(q, round)
+		msg = render.RenderOwnerDMRetired(lang, in, q, round)
 		if p.Stub == stubReassigned {
-			msg = render.RenderOwnerReassigned(q, round, p.UserID)
+			msg = render.RenderOwnerReassigned(lang, in, q, round, p.UserID)
 		}
 	default:
 		return nil, outbox.Drop("unknown stub " + p.Stub)
@@ -210,6 +217,28 @@ func (b *Bot) runRetire(ctx context.Context, j storage.Job) (any, error) {
 		return nil, fmt.Errorf("retire message: %w", err)
 	}
 	return nil, nil
+}
+
+// retiredReader is the language of the person whose DM holds a message to
+// retire: the respondent of a questionnaire or reminder, the owner of an
+// action's message; the round's language for a job that names nobody.
+func (b *Bot) retiredReader(ctx context.Context, round storage.Round, p jobPayload) (locale.Lang, error) {
+	switch {
+	case p.Reader != "":
+		return b.personLang(ctx, p.Reader), nil
+	case p.Stub == stubOwnerRetired && p.UserID != "":
+		return b.personLang(ctx, p.UserID), nil
+	case p.Role != "":
+		r, err := b.store.Respondent(ctx, round.ID, p.Role)
+		if errors.Is(err, storage.ErrNotFound) {
+			return render.RoundLang(round), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		return b.personLang(ctx, r.UserID), nil
+	}
+	return render.RoundLang(round), nil
 }
 
 // runDeadline reveals the round on the leads' answers when both are in;
@@ -371,7 +400,8 @@ func (b *Bot) runDeclined(ctx context.Context, j storage.Job) (any, error) {
 		if r.Role != p.Role {
 			continue
 		}
-		ch, ts, err := b.postOnce(ctx, j, status.Round.FacilitatorID, "", render.RenderDeclined(status.Instrument, status.Round, r))
+		msg := render.RenderDeclined(b.personLang(ctx, status.Round.FacilitatorID), status.Instrument, status.Round, r)
+		ch, ts, err := b.postOnce(ctx, j, status.Round.FacilitatorID, "", msg)
 		if err != nil {
 			return nil, err
 		}
@@ -380,30 +410,37 @@ func (b *Bot) runDeclined(ctx context.Context, j storage.Job) (any, error) {
 	return nil, outbox.Drop("no such respondent")
 }
 
-// describeRespondent says what a job meant for a respondent delivers.
+// describeRespondent says, in the language of the person ctx serves, what a
+// job meant for a respondent delivers; what is the catalog message naming
+// it ("the questionnaire to {{.Whom}}").
 func (b *Bot) describeRespondent(what string) func(context.Context, storage.Job) string {
 	return func(ctx context.Context, j storage.Job) string {
+		t := say(ctx)
 		p, _ := payload(j)
 		status, err := b.roundStatus(ctx, roundOf(j))
 		if err != nil {
-			return what + " a respondent"
+			return t.T(what, "Whom", t.T("parked.a_respondent"))
 		}
 		for _, r := range status.Respondents {
 			if r.Role == p.Role {
-				return fmt.Sprintf("%s %s (%s)", what, render.Mention(r.UserID), status.Instrument.RoleLabel(r.Role))
+				whom := fmt.Sprintf("%s (%s)", render.Mention(r.UserID), t.Instrument(status.Instrument).RoleLabel(r.Role))
+				return t.T(what, "Whom", whom)
 			}
 		}
-		return what + " a respondent"
+		return t.T(what, "Whom", t.T("parked.a_respondent"))
 	}
 }
 
-// describeInChannel says what a job meant for the round's channel delivers.
+// describeInChannel says, in the language of the person ctx serves, what a
+// job meant for the round's channel delivers; what is the catalog message
+// naming it.
 func (b *Bot) describeInChannel(ctx context.Context, j storage.Job, what string) string {
+	t := say(ctx)
 	round, err := b.store.Round(ctx, roundOf(j))
 	if err != nil {
-		return what
+		return t.T(what)
 	}
-	return fmt.Sprintf("%s in %s", what, render.ChannelRef(round.ChannelID))
+	return t.T("parked.in_channel", "What", t.T(what), "Channel", render.ChannelRef(round.ChannelID))
 }
 
 // errNoRound is a job whose round is gone.

@@ -49,21 +49,21 @@ func (b *Bot) jobKinds() map[string]outbox.Kind {
 		return func(ctx context.Context, j storage.Job) string { return b.describeInChannel(ctx, j, what) }
 	}
 	kinds := map[string]outbox.Kind{
-		jobAnnounce:      {Run: b.runAnnounce, Critical: true, Describe: round("the round's announcement")},
+		jobAnnounce:      {Run: b.runAnnounce, Critical: true, Describe: round("parked.announcement")},
 		jobProgress:      {Run: b.runProgress, MaxRunning: 2},
-		jobQuestionnaire: {Run: b.runQuestionnaire, Critical: true, Describe: b.describeRespondent("the questionnaire to")},
+		jobQuestionnaire: {Run: b.runQuestionnaire, Critical: true, Describe: b.describeRespondent("parked.questionnaire")},
 		jobCard:          {Run: b.runCard, MaxRunning: 2},
 		jobRetire:        {Run: b.runRetire, MaxRunning: 2},
-		jobDeadline:      {Run: b.runDeadline, Critical: true, Describe: round("the deadline note")},
-		jobNudge:         {Run: b.runNudge, Critical: true, Describe: b.describeRespondent("a reminder to")},
+		jobDeadline:      {Run: b.runDeadline, Critical: true, Describe: round("parked.deadline")},
+		jobNudge:         {Run: b.runNudge, Critical: true, Describe: b.describeRespondent("parked.reminder")},
 		jobDeclined:      {Run: b.runDeclined},
-		jobReveal:        {Run: b.runReveal, Critical: true, Describe: round("the reveal")},
+		jobReveal:        {Run: b.runReveal, Critical: true, Describe: round("parked.reveal")},
 		jobChart:         {Run: b.runChart},
-		jobRevealPart:    {Run: b.runRevealPart, Critical: true, Describe: round("part of the reveal's detail")},
+		jobRevealPart:    {Run: b.runRevealPart, Critical: true, Describe: round("parked.reveal_part")},
 		jobRevealUpdate:  {Run: b.runRevealUpdate, MaxRunning: 2},
-		jobNote:          {Run: b.runNote, Critical: true, Describe: round("a note in the reveal's thread")},
+		jobNote:          {Run: b.runNote, Critical: true, Describe: round("parked.note")},
 		jobOwnerDM:       {Run: b.runOwnerDM, Critical: true, Describe: b.describeOwner},
-		jobRerun:         {Run: b.runRerun, Critical: true, Describe: round("the reminder of the next round")},
+		jobRerun:         {Run: b.runRerun, Critical: true, Describe: round("parked.rerun")},
 		jobParked:        {Run: b.runParked},
 		jobHome:          {Run: b.runHome},
 	}
@@ -102,10 +102,12 @@ type jobPayload struct {
 	// error code.
 	Job   string `json:"job,omitempty"`
 	Error string `json:"error,omitempty"`
-	// Channel and TS name a message to retire; Stub how.
+	// Channel and TS name a message to retire; Stub how; Reader whose DM
+	// it is, whose language its replacement speaks.
 	Channel string `json:"channel,omitempty"`
 	TS      string `json:"ts,omitempty"`
 	Stub    string `json:"stub,omitempty"`
+	Reader  string `json:"reader,omitempty"`
 	// Workspace and Seq, for a person's App Home.
 	Workspace string `json:"workspace,omitempty"`
 }

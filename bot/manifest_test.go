@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/locale"
 )
 
 // TestManifestMatchesTheBot keeps the Slack app manifest in step with what
@@ -33,7 +34,7 @@ func TestManifestMatchesTheBot(t *testing.T) {
 		if !regexp.MustCompile(`(^|\| )` + name + `\b`).MatchString(hint[1]) {
 			t.Errorf("the manifest's usage hint %q does not list %q", hint[1], name)
 		}
-		if !strings.Contains(render.Help(), "/alignment "+name) {
+		if !strings.Contains(render.Help(locale.English), "/alignment "+name) {
 			t.Errorf("/alignment help does not list %q", name)
 		}
 	}

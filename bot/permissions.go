@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/alignbot/alignbot/bot/render"
@@ -28,8 +27,7 @@ func mayStart(a actor, memberOfChannel bool, channelID string) error {
 	if memberOfChannel {
 		return nil
 	}
-	return userErrorf("You're not a member of %s, so you can't start a round there. Join it first, or start the round in a channel you're in.",
-		render.ChannelRef(channelID))
+	return userErr("perm.start", "Channel", render.ChannelRef(channelID))
 }
 
 // roundManagers names who manages a round: its facilitator and respondents
@@ -44,22 +42,23 @@ func roundManagers(round storage.Round, respondents []storage.Respondent) []stri
 	return ids
 }
 
-func managersText(round storage.Round, respondents []storage.Respondent) string {
+func managersText(round storage.Round, respondents []storage.Respondent) phrase {
 	var names []string
 	for _, id := range roundManagers(round, respondents) {
 		names = append(names, render.Mention(id))
 	}
-	return fmt.Sprintf("%s (who started it and who answer it) or a workspace admin", render.JoinAnd(names))
+	return phrase{id: "perm.managers", args: []any{"Names", andList(names)}}
 }
 
 // mayManageRound decides who may shape a round's outcome: name or change
 // owners, mark gaps as already being addressed or take that back, give more
-// time, answer the one question. what completes "Only … can …".
+// time, answer the one question. what is the catalog phrase that completes
+// "Only … can …".
 func mayManageRound(a actor, round storage.Round, respondents []storage.Respondent, what string) error {
 	if a.Admin || slices.Contains(roundManagers(round, respondents), a.ID) {
 		return nil
 	}
-	return userErrorf("Only %s can %s in round %d. Nothing was changed.", managersText(round, respondents), what, round.ID)
+	return userErr("perm.manage", "Managers", managersText(round, respondents), "What", phrase{id: what}, "Round", round.ID)
 }
 
 // mayCancel decides who may cancel a round collecting answers: its
@@ -70,8 +69,7 @@ func mayCancel(a actor, round storage.Round) error {
 	if a.Admin || a.ID == round.FacilitatorID {
 		return nil
 	}
-	return userErrorf("Only %s, who started round %d, or a workspace admin can cancel it. If you can't take part, use *Not me / decline* on your questionnaire.",
-		render.Mention(round.FacilitatorID), round.ID)
+	return userErr("perm.cancel", "Facilitator", render.Mention(round.FacilitatorID), "Round", round.ID, "Decline", phrase{id: "decline.button"})
 }
 
 // mayChangeAction decides who may report progress on an action: its owner,
@@ -80,11 +78,11 @@ func mayChangeAction(a actor, action storage.Action, round storage.Round, respon
 	if a.ID == action.OwnerID {
 		return nil
 	}
-	if mayManageRound(a, round, respondents, "") == nil {
+	if mayManageRound(a, round, respondents, "perm.assign") == nil {
 		return nil
 	}
-	return userErrorf("Only %s, who owns %s, or %s can change its status. Nothing was changed.",
-		render.Mention(action.OwnerID), action.QuestionID, managersText(round, respondents))
+	return userErr("perm.change_action", "Owner", render.Mention(action.OwnerID), "Question", action.QuestionID,
+		"Managers", managersText(round, respondents))
 }
 
 // mayAssign decides who may name or change the owner of a gap: whoever
@@ -93,5 +91,5 @@ func mayAssign(a actor, current *storage.Action, round storage.Round, respondent
 	if current != nil && a.ID == current.OwnerID {
 		return nil
 	}
-	return mayManageRound(a, round, respondents, "name owners for its gaps")
+	return mayManageRound(a, round, respondents, "perm.assign")
 }

@@ -10,52 +10,74 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/storage"
 )
 
-// userError is a refusal the person can act on; its text is shown to them as
-// is. field, when set, names the form field at fault.
+// userError is a refusal the person can act on, shown to them in their
+// language. field, when set, names the form field at fault.
 type userError struct {
+	// msg is the refusal in English, for logs and tests; the reader reads
+	// the catalog message id in their language. A userError without id was
+	// written in the reader's language already.
 	msg   string
+	id    string
+	args  []any
 	field string
 }
 
 func (e userError) Error() string { return e.msg }
 
-func userErrorf(format string, args ...any) error {
-	return userError{msg: fmt.Sprintf(format, args...)}
+// in is the refusal in l.
+func (e userError) in(l locale.Lang) string {
+	if e.id == "" {
+		return e.msg
+	}
+	p := locale.For(l)
+	return p.T(e.id, translateArgs(p, e.args)...)
 }
 
-// fieldErrorf is a userError about one form field.
-func fieldErrorf(field, format string, args ...any) error {
-	return userError{msg: fmt.Sprintf(format, args...), field: field}
+// userErr is a refusal: the catalog message id with its placeholders from
+// args, alternating names and values.
+func userErr(id string, args ...any) error {
+	e := userError{id: id, args: args}
+	e.msg = e.in(locale.English)
+	return e
+}
+
+// fieldErr is a userError about one form field.
+func fieldErr(field, id string, args ...any) error {
+	e := userError{id: id, args: args, field: field}
+	e.msg = e.in(locale.English)
+	return e
 }
 
 // errDuplicate marks a delivery already handled: the handler stays silent.
 var errDuplicate = errors.New("duplicate delivery")
 
 // errTampered is a payload that no message of ours could have sent.
-var errTampered = userError{msg: "That button doesn't match anything I sent you, so nothing was changed. Use the buttons on my latest message."}
+var errTampered = userErr("error.tampered").(userError)
 
-// explain turns an error into what the person should read: a userError as
-// is, a database outage as "try again", anything else logged and answered
-// politely. "" for a duplicate delivery, which gets no reply.
-func (b *Bot) explain(log *slog.Logger, err error) string {
+// explain turns an error into what the person ctx serves should read, in
+// their language: a userError as is, a database outage as "try again",
+// anything else logged and answered politely. "" for a duplicate delivery,
+// which gets no reply.
+func (b *Bot) explain(ctx context.Context, log *slog.Logger, err error) string {
 	var ue userError
 	switch {
 	case err == nil, errors.Is(err, errDuplicate):
 		return ""
 	case errors.As(err, &ue):
-		return ue.msg
+		return ue.in(readerLang(ctx))
 	case errors.Is(err, render.ErrTampered):
-		return errTampered.msg
+		return errTampered.in(readerLang(ctx))
 	case storage.Unavailable(err):
 		log.Error("database unavailable", slog.Any("error", err))
-		return "I can't reach my database right now, so nothing was changed. Please try again in a minute."
+		return say(ctx).T("error.database")
 	}
 	log.Error("request failed", slog.Any("error", err))
-	return "Something went wrong on my side and nothing was changed. Please try again in a minute."
+	return say(ctx).T("error.internal")
 }
 
 // reply tells the person who acted, and only them, how it went, through the
@@ -64,7 +86,7 @@ func (b *Bot) explain(log *slog.Logger, err error) string {
 func (b *Bot) reply(ctx context.Context, responseURL string, log *slog.Logger, err error, ok string) {
 	text := ok
 	if err != nil {
-		text = b.explain(log, err)
+		text = b.explain(ctx, log, err)
 	}
 	if text == "" || responseURL == "" {
 		return

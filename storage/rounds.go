@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -48,6 +49,9 @@ type Round struct {
 	OneAnswerAt *time.Time `db:"one_answer_at"`
 	// ChartFileID is the reveal's chart, once uploaded.
 	ChartFileID string `db:"chart_file_id"`
+	// Language is the BCP 47 tag of the language the round's channel
+	// messages speak ("en", "ja", "pt-BR", "id").
+	Language string `db:"language"`
 }
 
 // IsRevealed reports whether the round's answers may be shown.
@@ -65,13 +69,15 @@ type NewRound struct {
 	Roles      []scoring.Role
 	DeadlineAt time.Time
 	CreatedAt  time.Time
+	// Language of the round's channel messages; "" is English.
+	Language string
 }
 
 const roundColumns = `r.id, r.team_id, t.workspace_id, t.channel_id, r.instrument, r.state,
 	r.facilitator_user_id, r.previous_round_id, r.deadline_at, r.created_at, r.revealed_at,
 	r.closed_at, r.cancelled_at, COALESCE(r.cancelled_by, '') AS cancelled_by, r.next_round_at,
 	COALESCE(r.announcement_ts, '') AS announcement_ts, COALESCE(r.reveal_ts, '') AS reveal_ts,
-	r.one_answer, r.one_answer_by, r.one_answer_at, r.chart_file_id`
+	r.one_answer, r.one_answer_by, r.one_answer_at, r.chart_file_id, r.language`
 
 const roundFrom = `rounds r JOIN teams t ON t.id = r.team_id`
 
@@ -109,12 +115,12 @@ func (s *Storage) startRound(ctx context.Context, nr NewRound) (Round, error) {
 	}
 	var id int64
 	err = s.q.GetContext(ctx, &id, `
-		INSERT INTO rounds (team_id, instrument, facilitator_user_id, deadline_at, created_at, previous_round_id)
-		VALUES ($1, $2, $3, $4, $5, (
+		INSERT INTO rounds (team_id, instrument, facilitator_user_id, deadline_at, created_at, language, previous_round_id)
+		VALUES ($1, $2, $3, $4, $5, $6, (
 			SELECT id FROM rounds WHERE team_id = $1 AND instrument = $2 AND state IN ('revealed', 'closed')
 			ORDER BY revealed_at DESC, id DESC LIMIT 1))
 		RETURNING id`,
-		teamID, nr.Instrument, nr.FacilitatorID, nr.DeadlineAt, nr.CreatedAt)
+		teamID, nr.Instrument, nr.FacilitatorID, nr.DeadlineAt, nr.CreatedAt, cmp.Or(nr.Language, "en"))
 	if err != nil {
 		return Round{}, err
 	}

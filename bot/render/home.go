@@ -6,6 +6,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/storage"
 )
@@ -19,6 +20,8 @@ type Home struct {
 	Started []RoundStatus
 	// Channels are the person's channels' histories, one per channel.
 	Channels []ChannelHistory
+	// Lang is the person's language.
+	Lang locale.Lang
 }
 
 // ChannelHistory is one channel's rounds, newest first.
@@ -29,65 +32,63 @@ type ChannelHistory struct {
 
 // RenderHome is the App Home view.
 func RenderHome(h Home) slack.HomeTabViewRequest {
+	p := locale.For(h.Lang)
 	blocks := []slack.Block{
-		header("Marketing-Sales alignment"),
-		sectionWith("about", "Run the diagnostic with your marketing and sales leads: each answers on their own, nobody sees anything until all are in, "+
-			"then the comparison goes to the team's channel.", primary(button(ActionStartForm, "home", "Start a round"))),
+		header(p.T("home.title")),
+		sectionWith("about", p.T("home.about"), primary(button(ActionStartForm, "home", p.T("home.start")))),
 	}
-	blocks = append(blocks, divider(), section("waiting_title", "*Waiting for you*"))
+	blocks = append(blocks, divider(), section("waiting_title", p.T("home.waiting")))
 	if len(h.Pending.Questionnaires) == 0 && len(h.Pending.Actions) == 0 {
-		blocks = append(blocks, contextBlock("waiting_none", "Nothing: no questionnaire to answer, no action to report on."))
+		blocks = append(blocks, contextBlock("waiting_none", p.T("home.waiting_none")))
 	}
 	for _, q := range h.Pending.Questionnaires {
 		id := fmt.Sprintf("q:%d", q.Round.ID)
-		text := fmt.Sprintf("Your questionnaire for %s (round %d, %s): %d of %d answered, due %s.", ChannelRef(q.Round.ChannelID), q.Round.ID,
-			q.Instrument.RoleLabel(q.Respondent.Role), q.Respondent.Answered, len(q.Instrument.Questions), Date(q.Round.DeadlineAt))
+		text := q.text(h.Lang)
 		if q.URL != "" {
-			blocks = append(blocks, sectionWith(id, text, primary(linkButton(ActionLink, "Open my questionnaire", q.URL))))
+			blocks = append(blocks, sectionWith(id, text, primary(linkButton(ActionLink, p.T("home.open_questionnaire"), q.URL))))
 		} else {
-			blocks = append(blocks, section(id, text+" It's in your DMs with me."))
+			blocks = append(blocks, section(id, text+" "+p.T("home.in_dms")))
 		}
 	}
 	for _, a := range h.Pending.Actions {
-		blocks = append(blocks, section(fmt.Sprintf("a:%d:%s", a.Round.ID, a.Action.QuestionID), a.line()))
-		blocks = append(blocks, StatusButtons(a.Round.ID, a.Action)...)
+		blocks = append(blocks, section(fmt.Sprintf("a:%d:%s", a.Round.ID, a.Action.QuestionID), a.line(h.Lang)))
+		blocks = append(blocks, StatusButtons(h.Lang, a.Round.ID, a.Action)...)
 	}
 	if len(h.Started) > 0 {
-		blocks = append(blocks, divider(), section("started_title", "*Rounds you started*"))
-		for _, s := range h.Started {
-			var progress []string
-			for _, p := range s.Respondents {
-				progress = append(progress, fmt.Sprintf("%s %s %s", s.Instrument.RoleLabel(p.Role), Mention(p.UserID), Progress(p)))
-			}
-			blocks = append(blocks, section(fmt.Sprintf("s:%d", s.Round.ID), fmt.Sprintf("Round %d in %s, due %s: %s",
-				s.Round.ID, ChannelRef(s.Round.ChannelID), Date(s.Round.DeadlineAt), strings.Join(progress, " · "))))
+		blocks = append(blocks, divider(), section("started_title", p.T("home.started")))
+		for _, rs := range h.Started {
+			s := speak(h.Lang, rs.Instrument)
+			blocks = append(blocks, section(fmt.Sprintf("s:%d", rs.Round.ID), p.T("home.started_round", "Round", rs.Round.ID,
+				"Channel", ChannelRef(rs.Round.ChannelID), "Due", s.date(rs.Round.DeadlineAt), "Progress", strings.Join(rs.progressLines(s), " · "))))
 		}
 	}
 	if len(h.Channels) > 0 {
-		blocks = append(blocks, divider(), section("channels_title", "*Your channels' rounds, over time*"))
+		blocks = append(blocks, divider(), section("channels_title", p.T("home.channels")))
 		for _, ch := range h.Channels {
-			blocks = append(blocks, section("h:"+ch.ChannelID, channelTrend(ch)))
+			blocks = append(blocks, section("h:"+ch.ChannelID, channelTrend(h.Lang, ch)))
 		}
 	}
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab,
-		Blocks: slack.Blocks{BlockSet: capBlocks(blocks, MaxViewBlocks, "More rounds than fit here: `/alignment history` in the channel lists them all.")}}
+		Blocks: slack.Blocks{BlockSet: capBlocks(blocks, MaxViewBlocks, p.T("home.more"))}}
 }
 
 // channelTrend lists a channel's revealed rounds oldest first: the team tier
 // over time.
-func channelTrend(ch ChannelHistory) string {
+func channelTrend(l locale.Lang, ch ChannelHistory) string {
+	p := locale.For(l)
 	var steps []string
 	for i := len(ch.Rows) - 1; i >= 0; i-- {
 		row := ch.Rows[i]
 		switch {
 		case row.Reveal != nil:
-			steps = append(steps, fmt.Sprintf("round %d %s", row.Round.ID, row.Reveal.Comparison.TeamTier))
+			s := speak(l, row.Reveal.Instrument)
+			steps = append(steps, p.T("home.trend_round", "Round", row.Round.ID, "Tier", s.tierName(row.Reveal.Comparison.TeamTier)))
 		case row.Round.State == storage.Collecting:
-			steps = append(steps, fmt.Sprintf("round %d collecting", row.Round.ID))
+			steps = append(steps, p.T("home.trend_collecting", "Round", row.Round.ID))
 		}
 	}
 	if len(steps) == 0 {
-		return fmt.Sprintf("%s: no revealed round yet.", ChannelRef(ch.ChannelID))
+		return p.T("home.trend_none", "Channel", ChannelRef(ch.ChannelID))
 	}
 	return fmt.Sprintf("%s: %s", ChannelRef(ch.ChannelID), strings.Join(steps, " → "))
 }

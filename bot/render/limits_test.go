@@ -10,6 +10,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
@@ -42,10 +43,12 @@ func limHugeText(n int) string {
 	return string([]rune(s)[:n])
 }
 
-// limInstrument is seed 000's instrument stretched to limQuestions
-// questions, with tiers covering the larger totals.
-func limInstrument() *scoring.Instrument {
-	base := scoring.AlignmentMaturity
+// limInstrument is seed 000's instrument in language l, stretched to
+// limQuestions questions, with tiers covering the larger totals: Japanese
+// and Indonesian texts are shorter or longer than English in characters,
+// and every limit holds in each.
+func limInstrument(l locale.Lang) *scoring.Instrument {
+	base := locale.For(l).Instrument(scoring.AlignmentMaturity)
 	in := *base
 	in.ID = "stretched"
 	in.Questions = nil
@@ -72,7 +75,7 @@ func limInstrument() *scoring.Instrument {
 // whose action and blocked reason are limHuge characters long, a hundred questions are marked as already
 // being addressed, and both leads guessed every answer wrong; with a
 // previous round of the same, and a limHuge answer to the one question.
-func limReveal(t *testing.T, in *scoring.Instrument, id int64, prev *report.Reveal) report.Reveal {
+func limReveal(t *testing.T, l locale.Lang, in *scoring.Instrument, id int64, prev *report.Reveal) report.Reveal {
 	t.Helper()
 	mkt, sales, obs, guess := scoring.Answers{}, scoring.Answers{}, scoring.Answers{}, scoring.Answers{}
 	for _, q := range in.Questions {
@@ -96,7 +99,7 @@ func limReveal(t *testing.T, in *scoring.Instrument, id int64, prev *report.Reve
 	round := storage.Round{ID: id, WorkspaceID: "T1", ChannelID: "CREVENUE", Instrument: in.ID, State: storage.Revealed,
 		FacilitatorID: "UFACIL01", CreatedAt: limT0, DeadlineAt: limT0.Add(168 * time.Hour), RevealedAt: &limRevealed,
 		NextRoundAt: &next, RevealTS: "1793887200.000100", AnnouncementTS: "1793628000.000100",
-		OneAnswer: huge, OneAnswerBy: "UFACIL01"}
+		OneAnswer: huge, OneAnswerBy: "UFACIL01", Language: string(l)}
 	people := []storage.Respondent{
 		{RoundID: id, Role: scoring.Marketing, UserID: "UMARIA01", SubmittedAt: &limRevealed},
 		{RoundID: id, Role: scoring.Sales, UserID: "USAMUE01", SubmittedAt: &limRevealed},
@@ -259,12 +262,24 @@ func limInert(t *testing.T, what string, v any) {
 	}
 }
 
-func TestLimitsRevealWhateverIsStored(t *testing.T) {
+// limLanguages runs a limits test in every language, in parallel.
+func limLanguages(t *testing.T, test func(t *testing.T, l locale.Lang)) {
 	t.Parallel()
-	in := limInstrument()
-	prev := limReveal(t, in, 6, nil)
+	for _, l := range locale.Langs {
+		t.Run(string(l), func(t *testing.T) {
+			t.Parallel()
+			test(t, l)
+		})
+	}
+}
+
+func TestLimitsRevealWhateverIsStored(t *testing.T) { limLanguages(t, limitsReveal) }
+
+func limitsReveal(t *testing.T, l locale.Lang) {
+	in := limInstrument(l)
+	prev := limReveal(t, l, in, 6, nil)
 	prev.Round.State = storage.Closed
-	rv := limReveal(t, in, 7, &prev)
+	rv := limReveal(t, l, in, 7, &prev)
 	if len(rv.FixIt) < limQuestions/2 || len(rv.Addressed) != 100 || rv.Trend == nil || len(rv.Trend.OwnedGaps) < limQuestions/20 {
 		t.Fatalf("the reveal is not as large as meant: %d fix-it gaps, %d addressed, trend %v", len(rv.FixIt), len(rv.Addressed), rv.Trend != nil)
 	}
@@ -281,7 +296,7 @@ func TestLimitsRevealWhateverIsStored(t *testing.T) {
 		for i, m := range thread {
 			limCheckMessage(t, fmt.Sprintf("%s's thread part %d", name, i+1), m)
 		}
-		status := Status(RoundStatus{Instrument: in, Round: r.Round, Respondents: r.Respondents}, &r)
+		status := Status(RoundStatus{Instrument: in, Round: r.Round, Respondents: r.Respondents, Lang: l}, &r)
 		if n := utf8.RuneCountInString(status); n > maxSection {
 			t.Errorf("%s: /alignment status is %d characters; a section holds %d", name, n, maxSection)
 		}
@@ -290,10 +305,11 @@ func TestLimitsRevealWhateverIsStored(t *testing.T) {
 	}
 }
 
-func TestLimitsOwnerMessagesWhateverIsStored(t *testing.T) {
-	t.Parallel()
-	in := limInstrument()
-	rv := limReveal(t, in, 7, nil)
+func TestLimitsOwnerMessagesWhateverIsStored(t *testing.T) { limLanguages(t, limitsOwnerMessages) }
+
+func limitsOwnerMessages(t *testing.T, l locale.Lang) {
+	in := limInstrument(l)
+	rv := limReveal(t, l, in, 7, nil)
 	a := rv.Actions[0]
 	result, _ := rv.Comparison.QuestionResult(a.QuestionID)
 	q := result.Question
@@ -302,7 +318,7 @@ func TestLimitsOwnerMessagesWhateverIsStored(t *testing.T) {
 			a := a
 			a.Status = status
 			m := RenderOwnerDM(OwnerDM{Instrument: in, Round: rv.Round, Action: a, Result: result, Kind: kind,
-				Now: a.DueAt.Add(1000 * time.Hour), Workspace: Workspace{URL: "https://acme.slack.com/"}})
+				Now: a.DueAt.Add(1000 * time.Hour), Workspace: Workspace{URL: "https://acme.slack.com/"}, Lang: l})
 			what := fmt.Sprintf("the owner's DM (kind %d, %s)", kind, status)
 			limCheckMessage(t, what, m)
 			limInert(t, what, m)
@@ -312,19 +328,20 @@ func TestLimitsOwnerMessagesWhateverIsStored(t *testing.T) {
 		}
 	}
 	for name, m := range map[string]Message{
-		"note assigned":   NoteAssigned(q, "UFACIL01", a, true),
-		"note blocked":    NoteStatus(q, "UOWEN001", a),
-		"note one answer": NoteOneAnswer(in, "UFACIL01", a.Description),
-		"retired":         RenderOwnerDMRetired(q, rv.Round),
-		"reassigned":      RenderOwnerReassigned(q, rv.Round, "UADMIN01"),
+		"note assigned":   NoteAssigned(l, in, q, "UFACIL01", a, true),
+		"note blocked":    NoteStatus(l, in, q, "UOWEN001", a),
+		"note one answer": NoteOneAnswer(l, in, "UFACIL01", a.Description),
+		"retired":         RenderOwnerDMRetired(l, in, q, rv.Round),
+		"reassigned":      RenderOwnerReassigned(l, in, q, rv.Round, "UADMIN01"),
 	} {
 		limCheckMessage(t, name, m)
 		limInert(t, name, m)
 	}
 	for name, v := range map[string]slack.ModalViewRequest{
-		"assign form":     RenderAssignModal(AssignForm{Metadata: "7:" + q.ID, Instrument: in, Result: result, Current: &a}),
-		"blocked form":    RenderBlockedModal("7:"+q.ID, q),
-		"one answer form": RenderOneAnswerModal("7", in, a.Description),
+		"assign form":     RenderAssignModal(AssignForm{Metadata: "7:" + q.ID, Instrument: in, Result: result, Current: &a, Lang: l}),
+		"blocked form":    RenderBlockedModal(l, "7:"+q.ID, q),
+		"one answer form": RenderOneAnswerModal(l, "7", in, a.Description),
+		"start form":      RenderStartModal(StartForm{ChannelID: "CREVENUE", Lang: l, Language: l}),
 	} {
 		limCheck(t, name, v.Blocks.BlockSet, MaxViewBlocks)
 		raw, _ := json.Marshal(v)
@@ -348,10 +365,13 @@ func TestLimitsOwnerMessagesWhateverIsStored(t *testing.T) {
 }
 
 func TestLimitsHomeAndQuestionnaireWhateverIsStored(t *testing.T) {
-	t.Parallel()
-	in := limInstrument()
-	rv := limReveal(t, in, 7, nil)
-	var pending Pending
+	limLanguages(t, limitsHomeAndQuestionnaire)
+}
+
+func limitsHomeAndQuestionnaire(t *testing.T, l locale.Lang) {
+	in := limInstrument(l)
+	rv := limReveal(t, l, in, 7, nil)
+	pending := Pending{Lang: l}
 	var started []RoundStatus
 	var channels []ChannelHistory
 	for i := range 200 {
@@ -363,7 +383,7 @@ func TestLimitsHomeAndQuestionnaireWhateverIsStored(t *testing.T) {
 		pending.Actions = append(pending.Actions, PendingAction{Instrument: in, Round: round, Action: rv.Actions[i]})
 		pending.Questionnaires = append(pending.Questionnaires, PendingQuestionnaire{Instrument: in, Round: collecting,
 			Respondent: storage.Respondent{Role: scoring.Sales, UserID: "USAMUE01", Answered: 4}, URL: "https://acme.slack.com/archives/D1/p1"})
-		started = append(started, RoundStatus{Instrument: in, Round: collecting, Respondents: rv.Respondents})
+		started = append(started, RoundStatus{Instrument: in, Round: collecting, Respondents: rv.Respondents, Lang: l})
 		var rows []report.HistoryRow
 		for j := range 50 {
 			r := round
@@ -372,7 +392,7 @@ func TestLimitsHomeAndQuestionnaireWhateverIsStored(t *testing.T) {
 		}
 		channels = append(channels, ChannelHistory{ChannelID: round.ChannelID, Rows: rows})
 	}
-	home := RenderHome(Home{Pending: pending, Started: started, Channels: channels})
+	home := RenderHome(Home{Pending: pending, Started: started, Channels: channels, Lang: l})
 	limCheck(t, "the App Home", home.Blocks.BlockSet, MaxViewBlocks)
 	limInert(t, "the App Home", home)
 	limCheckMessage(t, "the DM reply", DMReply(pending))
@@ -393,6 +413,7 @@ func TestLimitsHomeAndQuestionnaireWhateverIsStored(t *testing.T) {
 		"a questionnaire predicting": {Instrument: in, Round: collecting, Respondent: lead, Answers: all, Predictions: half, Predicting: true},
 		"a revealed questionnaire":   {Instrument: in, Round: rv.Round, Respondent: lead, Answers: all, Predictions: all},
 	} {
+		q.Lang = l
 		limCheckMessage(t, name, RenderQuestionnaire(q))
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
@@ -35,44 +36,47 @@ type OwnerDM struct {
 	Kind      OwnerKind
 	Now       time.Time
 	Workspace Workspace
+	// Lang is the owner's language.
+	Lang locale.Lang
 }
 
 // RenderOwnerDM is an owner's DM: why the gap matters (both leads' scores),
 // the action and its due date, a link to the reveal, and the buttons to
 // report progress.
 func RenderOwnerDM(d OwnerDM) Message {
-	in, a, round := d.Instrument, d.Action, d.Round
-	q := d.Result.Question
+	s := speak(d.Lang, d.Instrument)
+	a, round := d.Action, d.Round
+	q := s.question(d.Result.Question)
 	where := ChannelRef(round.ChannelID)
-	list := "a top gap"
+	list := s.T("owner.top_gap")
 	if d.FixIt {
-		list = "a structural gap on the fix-it list"
+		list = s.T("owner.fix_it_gap")
 	}
 	var lead string
 	switch d.Kind {
 	case OwnerAssigned:
-		lead = fmt.Sprintf("%s named you owner of %s in %s.", Mention(a.AssignedBy), list, where)
+		lead = s.T("owner.assigned", "By", Mention(a.AssignedBy), "List", list, "Channel", where)
 	case OwnerReminder:
-		lead = fmt.Sprintf("How is your alignment action for %s going?", where)
+		lead = s.T("owner.reminder", "Channel", where)
 	case OwnerDueToday:
-		lead = fmt.Sprintf("Your alignment action for %s is due today.", where)
+		lead = s.T("owner.due_today", "Channel", where)
 	case OwnerOverdue:
 		days := int(d.Now.Sub(a.DueAt).Hours() / 24)
-		lead = fmt.Sprintf("Your alignment action for %s is overdue by %s.", where, plural(max(days, 1), "day"))
+		lead = s.T("owner.overdue", "Channel", where, "Days", s.N("interval.days", max(days, 1)))
 	case OwnerUpdated:
-		lead = fmt.Sprintf("Your alignment action for %s.", where)
+		lead = s.T("owner.updated", "Channel", where)
 	}
-	why := fmt.Sprintf("Why it matters: %s scored it *%d*, %s *%d* (combined %d of %d).",
-		in.RoleLabel(scoring.Marketing), d.Result.Scores[scoring.Marketing], in.RoleLabel(scoring.Sales), d.Result.Scores[scoring.Sales],
-		d.Result.Combined, in.MaxCombined())
+	why := s.T("owner.why", "Marketing", s.role(scoring.Marketing), "MarketingScore", d.Result.Scores[scoring.Marketing],
+		"Sales", s.role(scoring.Sales), "SalesScore", d.Result.Scores[scoring.Sales],
+		"Combined", d.Result.Combined, "Max", s.in.MaxCombined())
 	if d.Result.Difference == scoring.StructuralGap {
-		why += " The leads are at opposite ends of the scale: a structural gap, not a perception problem."
+		why += " " + s.T("owner.structural")
 	}
-	action := fmt.Sprintf("Your 30-day action: _%s_", Inert(a.Description, maxActionText))
-	if strings.TrimSpace(a.Description) == q.Suggestion {
-		action = fmt.Sprintf("Your 30-day action, the diagnostic's suggested first step: _%s_", Inert(a.Description, maxActionText))
+	action := s.T("owner.action", "Action", Inert(a.Description, maxActionText))
+	if suggested(d.Instrument, d.Action) {
+		action = s.T("owner.action_suggested", "Action", Inert(a.Description, maxActionText))
 	}
-	status := fmt.Sprintf("Due %s · status: *%s*", Day(a.DueAt), StatusLabel(a.Status))
+	status := s.T("owner.status", "Day", s.day(a.DueAt), "Status", s.status(a.Status))
 	if a.Status == storage.ActionBlocked && a.BlockedReason != "" {
 		status += fmt.Sprintf(" (%s)", Inert(a.BlockedReason, maxActionText))
 	}
@@ -80,48 +84,65 @@ func RenderOwnerDM(d OwnerDM) Message {
 	blocks := []slack.Block{section("action", body)}
 	var notes []string
 	if n := len(q.Criteria); n > 0 {
-		notes = append(notes, fmt.Sprintf("What a %d looks like: %s", q.Criteria[n-1].Score, q.Criteria[n-1].When))
+		notes = append(notes, s.T("owner.looks_like", "Score", q.Criteria[n-1].Score, "When", q.Criteria[n-1].When))
 	}
 	if url := d.Workspace.Permalink(round.ChannelID, round.RevealTS); url != "" {
-		notes = append(notes, link(url, fmt.Sprintf("See round %d's reveal", round.ID)))
+		notes = append(notes, link(url, s.T("owner.see_reveal", "Round", round.ID)))
 	}
 	if len(notes) > 0 {
 		blocks = append(blocks, contextBlock("context", notes...))
 	}
-	blocks = append(blocks, StatusButtons(round.ID, a)...)
+	blocks = append(blocks, StatusButtons(d.Lang, round.ID, a)...)
 	return Message{
-		Text:   fmt.Sprintf("%s %s · %s: %s, due %s.", lead, q.ID, q.Topic, Inert(a.Description, 200), Day(a.DueAt)),
+		Text:   s.T("owner.fallback", "Lead", lead, "Question", q.ID, "Topic", q.Topic, "Action", Inert(a.Description, 200), "Day", s.day(a.DueAt)),
 		Blocks: blocks,
 	}
 }
 
+// suggested reports whether an action is the diagnostic's suggested first
+// step, as the assign form pre-fills it in any language.
+func suggested(in *scoring.Instrument, a storage.Action) bool {
+	text := strings.TrimSpace(a.Description)
+	for _, l := range locale.Langs {
+		if q, ok := locale.For(l).Instrument(in).Question(a.QuestionID); ok && text == q.Suggestion {
+			return true
+		}
+	}
+	return false
+}
+
 // StatusButtons are an owner's Done / Still on it / Blocked, or a thank you
-// once the action is done.
-func StatusButtons(roundID int64, a storage.Action) []slack.Block {
+// once the action is done, in the owner's language l.
+func StatusButtons(l locale.Lang, roundID int64, a storage.Action) []slack.Block {
+	p := locale.For(l)
 	if a.Status == storage.ActionDone {
-		return []slack.Block{contextBlock("done", "Done. Thank you: the team sees it in the reveal's thread.")}
+		return []slack.Block{contextBlock("done", p.T("owner.done_thanks"))}
 	}
 	value := GapValue(roundID, a.QuestionID)
 	return []slack.Block{actions("status:"+a.QuestionID,
-		primary(button(ActionStatus+"_done", value, "Done")),
-		button(ActionStatus+"_in_progress", value, "Still on it"),
-		button(ActionStatus+"_blocked", value, "Blocked"),
+		primary(button(ActionStatus+"_done", value, p.T("owner.button_done"))),
+		button(ActionStatus+"_in_progress", value, p.T("owner.button_in_progress")),
+		button(ActionStatus+"_blocked", value, p.T("owner.button_blocked")),
 	)}
 }
 
 // RenderOwnerDMRetired replaces an owner's older message when a newer one
-// about the same action goes out, so only one has live buttons.
-func RenderOwnerDMRetired(q scoring.Question, round storage.Round) Message {
-	text := fmt.Sprintf("%s · %s (round %d in %s): the latest on this action is in a newer message below.",
-		q.ID, q.Topic, round.ID, ChannelRef(round.ChannelID))
+// about the same action goes out, so only one has live buttons; in the
+// owner's language l.
+func RenderOwnerDMRetired(l locale.Lang, in *scoring.Instrument, q scoring.Question, round storage.Round) Message {
+	s := speak(l, in)
+	q = s.question(q)
+	text := s.T("owner.retired", "Question", q.ID, "Topic", q.Topic, "Round", round.ID, "Channel", ChannelRef(round.ChannelID))
 	return Message{Text: text, Blocks: []slack.Block{contextBlock("retired", text)}}
 }
 
 // RenderOwnerReassigned replaces a former owner's message when someone else
-// now owns the action.
-func RenderOwnerReassigned(q scoring.Question, round storage.Round, owner string) Message {
-	text := fmt.Sprintf("%s · %s (round %d in %s) is now owned by %s. Thank you for carrying it so far.",
-		q.ID, q.Topic, round.ID, ChannelRef(round.ChannelID), Mention(owner))
+// now owns the action; in the former owner's language l.
+func RenderOwnerReassigned(l locale.Lang, in *scoring.Instrument, q scoring.Question, round storage.Round, owner string) Message {
+	s := speak(l, in)
+	q = s.question(q)
+	text := s.T("owner.reassigned", "Question", q.ID, "Topic", q.Topic, "Round", round.ID, "Channel", ChannelRef(round.ChannelID),
+		"Owner", Mention(owner))
 	return Message{Text: text, Blocks: []slack.Block{contextBlock("reassigned", text)}}
 }
 
@@ -131,42 +152,52 @@ func Note(text string) Message {
 	return Message{Text: text, Blocks: []slack.Block{section("note", text)}}
 }
 
-// NoteAssigned tells the reveal's thread that a gap has an owner.
-func NoteAssigned(q scoring.Question, by string, a storage.Action, fixIt bool) Message {
+// NoteAssigned tells the reveal's thread, in the round's language l, that a
+// gap has an owner.
+func NoteAssigned(l locale.Lang, in *scoring.Instrument, q scoring.Question, by string, a storage.Action, fixIt bool) Message {
+	s := speak(l, in)
+	q = s.question(q)
 	list := ""
 	if fixIt {
-		list = " (fix-it list)"
+		list = " " + s.T("note.fix_it")
 	}
-	return Note(fmt.Sprintf("%s named %s owner of *%s · %s*%s: _%s_, due %s.", Mention(by), Mention(a.OwnerID),
-		q.ID, q.Topic, list, Inert(a.Description, maxActionText), Day(a.DueAt)))
+	return Note(s.T("note.assigned", "By", Mention(by), "Owner", Mention(a.OwnerID), "Question", q.ID, "Topic", q.Topic, "List", list,
+		"Action", Inert(a.Description, maxActionText), "Day", s.day(a.DueAt)))
 }
 
-// NoteStatus tells the reveal's thread that an action's status changed.
-func NoteStatus(q scoring.Question, by string, a storage.Action) Message {
-	text := fmt.Sprintf("%s marked the action on *%s · %s* (owner %s) *%s*.", Mention(by), q.ID, q.Topic, Mention(a.OwnerID), StatusLabel(a.Status))
+// NoteStatus tells the reveal's thread, in the round's language l, that an
+// action's status changed.
+func NoteStatus(l locale.Lang, in *scoring.Instrument, q scoring.Question, by string, a storage.Action) Message {
+	s := speak(l, in)
+	q = s.question(q)
+	text := s.T("note.status", "By", Mention(by), "Question", q.ID, "Topic", q.Topic, "Owner", Mention(a.OwnerID), "Status", s.status(a.Status))
 	if a.Status == storage.ActionBlocked && a.BlockedReason != "" {
-		text += " Reason: " + Inert(a.BlockedReason, maxActionText)
+		text += " " + s.T("note.reason", "Reason", Inert(a.BlockedReason, maxActionText))
 	}
 	return Note(text)
 }
 
-// NoteAddressed tells the reveal's thread that a gap was set aside, or taken
-// back.
-func NoteAddressed(q scoring.Question, by string, undone bool) Message {
+// NoteAddressed tells the reveal's thread, in the round's language l, that a
+// gap was set aside, or taken back.
+func NoteAddressed(l locale.Lang, in *scoring.Instrument, q scoring.Question, by string, undone bool) Message {
+	s := speak(l, in)
+	q = s.question(q)
 	if undone {
-		return Note(fmt.Sprintf("%s took back *%s · %s*: it is a candidate for the top gaps again.", Mention(by), q.ID, q.Topic))
+		return Note(s.T("note.unaddressed", "By", Mention(by), "Question", q.ID, "Topic", q.Topic))
 	}
-	return Note(fmt.Sprintf("%s marked *%s · %s* as already being addressed; the next gap moves up.", Mention(by), q.ID, q.Topic))
+	return Note(s.T("note.addressed", "By", Mention(by), "Question", q.ID, "Topic", q.Topic))
 }
 
-// NoteClosed tells the reveal's thread that every top gap's action is done.
+// NoteClosed tells the reveal's thread, in the round's language, that every
+// top gap's action is done.
 func NoteClosed(round storage.Round, actions int) Message {
-	return Note(fmt.Sprintf("All %s on the top gaps are done: round %d is closed. See you at the next round.", plural(actions, "action"), round.ID))
+	p := locale.For(roundLang(round))
+	return Note(p.T("note.closed", "Actions", p.N("note.actions", actions), "Round", round.ID))
 }
 
-// NoteOneAnswer tells the reveal's thread the team's answer to the one
-// question.
-func NoteOneAnswer(in *scoring.Instrument, by, answer string) Message {
-	return Note(fmt.Sprintf("%s recorded the team's answer to the one question (%s): _%s_", Mention(by),
-		Clip(in.OneQuestion, 80), Inert(answer, maxActionText)))
+// NoteOneAnswer tells the reveal's thread, in the round's language l, the
+// team's answer to the one question.
+func NoteOneAnswer(l locale.Lang, in *scoring.Instrument, by, answer string) Message {
+	s := speak(l, in)
+	return Note(s.T("note.one_answer", "By", Mention(by), "Question", Clip(s.in.OneQuestion, 80), "Answer", Inert(answer, maxActionText)))
 }

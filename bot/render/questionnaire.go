@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
@@ -28,6 +29,8 @@ type Questionnaire struct {
 	// answers.
 	Predicting bool
 	Workspace  Workspace
+	// Lang is the respondent's language: the DM speaks it.
+	Lang locale.Lang
 }
 
 // NewQuestionnaire is the view of a questionnaire as stored.
@@ -39,8 +42,11 @@ func (q Questionnaire) slot(question string) Slot {
 	return Slot{Round: q.Round.ID, Role: q.Respondent.Role, Question: question}
 }
 
-func (q Questionnaire) other() string {
-	return q.Instrument.RoleLabel(q.Respondent.Role.Other())
+func (q Questionnaire) speaker() speaker { return speak(q.Lang, q.Instrument) }
+
+// other names the other lead inside a sentence: "the sales lead".
+func (q Questionnaire) other(s speaker) string {
+	return midSentence(s.role(q.Respondent.Role.Other()))
 }
 
 // openQuestion returns the question to show open, or "" for none (every
@@ -70,85 +76,86 @@ func (q Questionnaire) answered(id string) bool {
 // submitted or declined, or the round is over, it shows only their own
 // answers.
 func RenderQuestionnaire(q Questionnaire) Message {
+	s := q.speaker()
+	in := s.in
+	where := ChannelRef(q.Round.ChannelID)
 	switch {
 	case q.Round.State == storage.Cancelled:
-		text := fmt.Sprintf("The alignment round in %s was cancelled. Your answers were not shared with anyone.", ChannelRef(q.Round.ChannelID))
-		return Message{Text: text, Blocks: []slack.Block{header(q.Instrument.Name), section("closed", text)}}
+		text := s.T("questionnaire.cancelled", "Channel", where)
+		return Message{Text: text, Blocks: []slack.Block{header(in.Name), section("closed", text)}}
 	case q.Respondent.Declined():
-		text := fmt.Sprintf("You declined the alignment round in %s. Nothing you answered is shared, and I won't remind you about it.", ChannelRef(q.Round.ChannelID))
-		return Message{Text: text, Blocks: []slack.Block{header(q.Instrument.Name), section("closed", text)}}
+		text := s.T("questionnaire.declined", "Channel", where)
+		return Message{Text: text, Blocks: []slack.Block{header(in.Name), section("closed", text)}}
 	case q.Respondent.Submitted() || q.Round.State != storage.Collecting:
-		return renderOwnAnswers(q)
+		return renderOwnAnswers(q, s)
 	}
-	in := q.Instrument
 	total := len(in.Questions)
 	answered := len(q.Answers)
 	open := q.openQuestion()
 
 	blocks := []slack.Block{
-		header(fmt.Sprintf("%s · %s", in.Name, in.RoleLabel(q.Respondent.Role))),
-		section("intro", fmt.Sprintf("*%d questions, about %d minutes.* Score each practice as it really works in %s today. "+
-			"Your answers stay private until everyone has submitted; you can change them until you press Submit. Due %s.",
-			total, in.Minutes, ChannelRef(q.Round.ChannelID), Date(q.Round.DeadlineAt))),
-		contextBlock("progress", progressText(answered, total)),
+		header(fmt.Sprintf("%s · %s", in.Name, s.role(q.Respondent.Role))),
+		section("intro", s.T("questionnaire.intro", "Questions", s.N("questionnaire.questions", total),
+			"Minutes", s.N("questionnaire.minutes", in.Minutes), "Channel", where, "Due", s.date(q.Round.DeadlineAt))),
+		contextBlock("progress", progressText(s, answered, total)),
 	}
 	var waiting []string
 	for _, question := range in.Questions {
 		switch {
 		case question.ID == open && q.Predicting:
-			blocks = append(blocks, q.predictionCard(question)...)
+			blocks = append(blocks, q.predictionCard(s, question)...)
 		case question.ID == open:
-			blocks = append(blocks, q.answerCard(question)...)
+			blocks = append(blocks, q.answerCard(s, question)...)
 		case q.answered(question.ID):
-			blocks = append(blocks, q.answeredLine(question))
+			blocks = append(blocks, q.answeredLine(s, question))
 		default:
 			waiting = append(waiting, question.ID)
 		}
 	}
 	if len(waiting) > 0 {
-		blocks = append(blocks, contextBlock("waiting", "Still to answer: "+strings.Join(waiting, ", ")))
+		blocks = append(blocks, contextBlock("waiting", s.T("questionnaire.waiting", "Questions", strings.Join(waiting, ", "))))
 	}
-	blocks = append(blocks, q.footer(answered == total)...)
-	return Message{Text: q.fallback(answered, total), Blocks: capBlocks(blocks, MaxBlocks, "More in the next update.")}
+	blocks = append(blocks, q.footer(s, answered == total)...)
+	return Message{Text: q.fallback(s, answered, total), Blocks: capBlocks(blocks, MaxBlocks, s.T("questionnaire.more"))}
 }
 
-func (q Questionnaire) fallback(answered, total int) string {
+func (q Questionnaire) fallback(s speaker, answered, total int) string {
 	where := ChannelRef(q.Round.ChannelID)
 	switch {
 	case answered == 0:
-		return fmt.Sprintf("Please answer the %d-question alignment diagnostic for %s, about %d minutes. Due %s.",
-			total, where, q.Instrument.Minutes, Day(q.Round.DeadlineAt))
+		return s.N("questionnaire.fallback_new", total, "Channel", where,
+			"Minutes", s.N("questionnaire.minutes", s.in.Minutes), "Due", s.day(q.Round.DeadlineAt))
 	case answered == total:
-		return fmt.Sprintf("All %d answered for %s: check them and press Submit.", total, where)
+		return s.N("questionnaire.fallback_complete", total, "Channel", where)
 	}
-	return fmt.Sprintf("Your alignment questionnaire for %s: %d of %d answered. Answer the next question.", where, answered, total)
+	return s.T("questionnaire.fallback_partial", "Channel", where, "Answered", answered, "Total", total)
 }
 
-func progressText(answered, total int) string {
+func progressText(s speaker, answered, total int) string {
 	if answered == total {
-		return fmt.Sprintf("*All %d answered.*", total)
+		return s.N("questionnaire.progress_all", total)
 	}
-	return fmt.Sprintf("*%d of %d answered* · %d to go", answered, total, total-answered)
+	return s.T("questionnaire.progress", "Answered", answered, "Total", total, "Left", total-answered)
 }
 
 // answeredLine folds an answered question to one line.
-func (q Questionnaire) answeredLine(question scoring.Question) slack.Block {
-	in := q.Instrument
+func (q Questionnaire) answeredLine(s speaker, question scoring.Question) slack.Block {
+	in := s.in
 	score := q.Answers[question.ID]
 	text := fmt.Sprintf("✓ *%s · %s*: *%d* %s", question.ID, question.Topic, score, in.ScoreLabel(score))
 	if guess, ok := q.Predictions[question.ID]; ok {
-		text += fmt.Sprintf(" · you expect %s: *%d*", in.RoleShort(q.Respondent.Role.Other()), guess)
+		text += s.T("questionnaire.you_expect", "Other", s.short(q.Respondent.Role.Other()), "Score", guess)
 	}
-	b := button(ActionChange, q.slot(question.ID).String(), "Change")
+	b := button(ActionChange, q.slot(question.ID).String(), s.T("questionnaire.change"))
 	if q.Predicting {
-		b = button(ActionPredictStart, q.slot(question.ID).String(), "Guess")
+		b = button(ActionPredictStart, q.slot(question.ID).String(), s.T("questionnaire.guess"))
 	}
 	return sectionWith("line:"+question.ID, text, b)
 }
 
 // rubric lists what each score means for a question, in the buttons' order.
-func (q Questionnaire) rubric(question scoring.Question) string {
-	in := q.Instrument
+func (q Questionnaire) rubric(s speaker, question scoring.Question) string {
+	in := s.in
 	var lines []string
 	if len(question.Criteria) > 0 {
 		for _, c := range question.Criteria {
@@ -162,8 +169,8 @@ func (q Questionnaire) rubric(question scoring.Question) string {
 	return strings.Join(lines, "\n")
 }
 
-func (q Questionnaire) scoreButtons(prefix string, chosen int, has bool) []slack.BlockElement {
-	in := q.Instrument
+func (q Questionnaire) scoreButtons(s speaker, prefix string, chosen int, has bool) []slack.BlockElement {
+	in := s.in
 	var buttons []slack.BlockElement
 	for s := in.Scale.Min; s <= in.Scale.Max; s++ {
 		label := fmt.Sprintf("%d · %s", s, in.ScoreLabel(s))
@@ -177,29 +184,30 @@ func (q Questionnaire) scoreButtons(prefix string, chosen int, has bool) []slack
 	return buttons
 }
 
-func (q Questionnaire) answerCard(question scoring.Question) []slack.Block {
-	in := q.Instrument
-	text := fmt.Sprintf("*%s · %s* (%d of %d)\n%s", question.ID, question.Topic, in.QuestionIndex(question.ID)+1, len(in.Questions), question.Prompt)
+func (q Questionnaire) answerCard(s speaker, question scoring.Question) []slack.Block {
+	in := s.in
+	text := fmt.Sprintf("*%s · %s* %s\n%s", question.ID, question.Topic,
+		s.T("questionnaire.position", "N", in.QuestionIndex(question.ID)+1, "Total", len(in.Questions)), question.Prompt)
 	if question.Gate != "" {
 		text += fmt.Sprintf("\n_%s_", question.Gate)
 	}
 	score, has := q.Answers[question.ID]
 	return []slack.Block{
 		section("q:"+question.ID, text),
-		contextBlock("c:"+question.ID, q.rubric(question)),
-		actions(BlockAnswerPrefix+q.slot(question.ID).String(), q.scoreButtons(ActionAnswer, score, has)...),
+		contextBlock("c:"+question.ID, q.rubric(s, question)),
+		actions(BlockAnswerPrefix+q.slot(question.ID).String(), q.scoreButtons(s, ActionAnswer, score, has)...),
 	}
 }
 
-func (q Questionnaire) predictionCard(question scoring.Question) []slack.Block {
-	in := q.Instrument
+func (q Questionnaire) predictionCard(s speaker, question scoring.Question) []slack.Block {
+	in := s.in
 	own := q.Answers[question.ID]
-	text := fmt.Sprintf("*%s · %s*: you answered *%d* %s.\nWhat do you expect the %s answered?",
-		question.ID, question.Topic, own, in.ScoreLabel(own), strings.ToLower(q.other()))
+	text := fmt.Sprintf("*%s · %s*: %s", question.ID, question.Topic,
+		s.T("questionnaire.predict", "Score", own, "Label", in.ScoreLabel(own), "Other", q.other(s)))
 	guess, has := q.Predictions[question.ID]
-	buttons := q.scoreButtons(ActionPredict, guess, has)
+	buttons := q.scoreButtons(s, ActionPredict, guess, has)
 	if next := q.nextAfter(question.ID); next != "" {
-		buttons = append(buttons, button(ActionPredictStart, q.slot(next).String(), "Skip"))
+		buttons = append(buttons, button(ActionPredictStart, q.slot(next).String(), s.T("questionnaire.skip")))
 	}
 	return []slack.Block{
 		section("q:"+question.ID, text),
@@ -215,33 +223,36 @@ func (q Questionnaire) nextAfter(id string) string {
 	return q.Instrument.Questions[i+1].ID
 }
 
-func (q Questionnaire) footer(complete bool) []slack.Block {
-	in := q.Instrument
-	decline := button(ActionDecline, q.slot("").String(), "Not me / decline")
-	decline.Confirm = slack.NewConfirmationBlockObject(plain("Decline this round?"),
-		plain("The person who started it is told, so they can ask someone else. Nothing you answered is shared."),
-		plain("Decline"), plain("Keep it"))
+// declineButton is "Not me / decline", with a confirmation.
+func declineButton(s speaker, value string) *slack.ButtonBlockElement {
+	decline := button(ActionDecline, value, s.T("decline.button"))
+	decline.Confirm = slack.NewConfirmationBlockObject(plain(s.T("decline.confirm_title")),
+		plain(s.T("decline.confirm_text")), plain(s.T("decline.confirm")), plain(s.T("decline.deny")))
+	return decline
+}
+
+func (q Questionnaire) footer(s speaker, complete bool) []slack.Block {
+	in := s.in
+	decline := declineButton(s, q.slot("").String())
 	if !complete {
 		return []slack.Block{actions("footer", decline)}
 	}
-	submit := primary(button(ActionSubmit, RoundValue(q.Round.ID), "Submit answers"))
-	submit.Confirm = slack.NewConfirmationBlockObject(plain("Submit your answers?"),
-		plain("They are locked once submitted. Nobody sees them until everyone has submitted."),
-		plain("Submit"), plain("Keep editing"))
-	note := "Check your answers, then submit: they lock, and nobody sees them until everyone has submitted."
+	submit := primary(button(ActionSubmit, RoundValue(q.Round.ID), s.T("submit.button")))
+	submit.Confirm = slack.NewConfirmationBlockObject(plain(s.T("submit.confirm_title")),
+		plain(s.T("submit.confirm_text")), plain(s.T("submit.confirm")), plain(s.T("submit.deny")))
+	note := s.T("submit.note")
 	elems := []slack.BlockElement{submit}
 	if q.Respondent.Role.IsLead() {
-		other := strings.ToLower(q.other())
+		other := q.other(s)
 		switch {
 		case q.Predicting:
-			elems = append(elems, button(ActionPredictDone, q.slot("").String(), "Done guessing"))
-			note = fmt.Sprintf("Guessing is optional and as private as your answers: the reveal shows how well each lead read the other. Guessed %d of %d.",
-				len(q.Predictions), len(in.Questions))
+			elems = append(elems, button(ActionPredictDone, q.slot("").String(), s.T("guess.done")))
+			note = s.T("guess.note", "Guessed", len(q.Predictions), "Total", len(in.Questions))
 		case len(q.Predictions) > 0:
-			elems = append(elems, button(ActionPredictStart, q.slot("").String(), "Change your guesses"))
+			elems = append(elems, button(ActionPredictStart, q.slot("").String(), s.T("guess.change")))
 		default:
-			elems = append(elems, button(ActionPredictStart, q.slot("").String(), fmt.Sprintf("Guess the %s's answers (optional)", other)))
-			note += fmt.Sprintf(" Optional, before you do: guess what the %s answered; the reveal shows how well you read each other.", other)
+			elems = append(elems, button(ActionPredictStart, q.slot("").String(), s.T("guess.start", "Other", other)))
+			note += s.T("guess.offer", "Other", other)
 		}
 	}
 	elems = append(elems, decline)
@@ -250,8 +261,8 @@ func (q Questionnaire) footer(complete bool) []slack.Block {
 
 // renderOwnAnswers shows a respondent their own locked answers: never
 // anyone else's.
-func renderOwnAnswers(q Questionnaire) Message {
-	in := q.Instrument
+func renderOwnAnswers(q Questionnaire, s speaker) Message {
+	in := s.in
 	var lines []string
 	for _, question := range in.Questions {
 		score, ok := q.Answers[question.ID]
@@ -261,40 +272,41 @@ func renderOwnAnswers(q Questionnaire) Message {
 		}
 		line := fmt.Sprintf("%s · %s: %s", question.ID, question.Topic, value)
 		if guess, ok := q.Predictions[question.ID]; ok {
-			line += fmt.Sprintf(" (you expected %s: %d)", in.RoleShort(q.Respondent.Role.Other()), guess)
+			line += s.T("own.you_expected", "Other", s.short(q.Respondent.Role.Other()), "Score", guess)
 		}
 		lines = append(lines, line)
 	}
 	where := ChannelRef(q.Round.ChannelID)
-	title := fmt.Sprintf("%s · %s · submitted", in.Name, in.RoleLabel(q.Respondent.Role))
-	status := fmt.Sprintf("Submitted. Your answers are locked and stay hidden until everyone has submitted; then the comparison is posted in %s.", where)
+	title := s.T("own.title_submitted", "Instrument", in.Name, "Role", s.role(q.Respondent.Role))
+	status := s.T("own.submitted", "Channel", where)
 	switch {
 	case !q.Respondent.Submitted():
-		title = fmt.Sprintf("%s · %s · closed", in.Name, in.RoleLabel(q.Respondent.Role))
-		status = fmt.Sprintf("The round was revealed in %s without your answers: they were not in by the deadline and were not shared.", where)
+		title = s.T("own.title_closed", "Instrument", in.Name, "Role", s.role(q.Respondent.Role))
+		status = s.T("own.revealed_without", "Channel", where)
 	case q.Round.IsRevealed():
-		status = fmt.Sprintf("Everyone is in: the comparison is posted in %s.", where)
+		status = s.T("own.revealed", "Channel", where)
 		if url := q.Workspace.Permalink(q.Round.ChannelID, q.Round.RevealTS); url != "" {
-			status = fmt.Sprintf("Everyone is in: %s in %s.", link(url, "see the comparison"), where)
+			status = s.T("own.revealed_link", "Link", link(url, s.T("own.see_comparison")), "Channel", where)
 		}
 	}
 	blocks := []slack.Block{header(title), section("status", status)}
-	blocks = append(blocks, sections("own_answers", "*Your answers*", lines)...)
+	blocks = append(blocks, s.sections("own_answers", s.T("own.your_answers"), lines)...)
 	if q.Respondent.Submitted() {
 		if tier, err := in.TierFor(q.Answers); err == nil {
-			own := tier.String()
+			own := s.tierName(tier)
 			if len(in.Gates) == 0 {
-				own = fmt.Sprintf("*%d of %d*, %s", in.Total(q.Answers), in.MaxTotal(), tier)
+				own = s.T("own.total", "Total", in.Total(q.Answers), "Max", in.MaxTotal(), "Tier", s.tierName(tier))
 			}
-			blocks = append(blocks, contextBlock("own_total", "By your answers: "+own))
+			blocks = append(blocks, contextBlock("own_total", s.T("own.by_your_answers", "Result", own)))
 		}
 	}
-	return Message{Text: status, Blocks: capBlocks(blocks, MaxBlocks, "More answers than one message holds.")}
+	return Message{Text: status, Blocks: capBlocks(blocks, MaxBlocks, s.T("own.more"))}
 }
 
 // RenderQuestionnaireMoved replaces an older copy of the questionnaire once
-// it continues in a newer message (a reminder the respondent opened).
-func RenderQuestionnaireMoved(round storage.Round) Message {
-	text := fmt.Sprintf("Your questionnaire for %s continues in the newer message below.", ChannelRef(round.ChannelID))
+// it continues in a newer message (a reminder the respondent opened), in the
+// respondent's language.
+func RenderQuestionnaireMoved(l locale.Lang, round storage.Round) Message {
+	text := locale.For(l).T("questionnaire.moved", "Channel", ChannelRef(round.ChannelID))
 	return Message{Text: text, Blocks: []slack.Block{section("moved", text)}}
 }

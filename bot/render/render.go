@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -46,34 +45,6 @@ func Mention(userID string) string { return "<@" + userID + ">" }
 
 // ChannelRef links a channel: <#C123>.
 func ChannelRef(channelID string) string { return "<#" + channelID + ">" }
-
-// Date renders t in each reader's own time zone, with a UTC fallback.
-func Date(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("Mon 2 Jan 2006 15:04 UTC"))
-}
-
-// Day renders t's date in each reader's own time zone.
-func Day(t time.Time) string {
-	return fmt.Sprintf("<!date^%d^{date_long}|%s>", t.Unix(), t.UTC().Format("Mon 2 Jan 2006"))
-}
-
-// Interval says a duration the way people do: "90 days", "12 hours".
-func Interval(d time.Duration) string {
-	switch days := d.Hours() / 24; {
-	case d >= 24*time.Hour && days == float64(int(days)):
-		return plural(int(days), "day")
-	case d >= time.Hour && d%time.Hour == 0:
-		return plural(int(d.Hours()), "hour")
-	}
-	return d.String()
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
 
 // Escape makes text safe inside mrkdwn: Slack reads &, < and > as the start
 // of an entity, a mention or a link.
@@ -154,16 +125,17 @@ func actions(blockID string, elems ...slack.BlockElement) *slack.ActionBlock {
 	return slack.NewActionBlock(blockID, elems...)
 }
 
-// sections puts a title and lines into as few sections as Slack's text limit
-// allows; none when there are no lines.
-func sections(blockID, title string, lines []string) []slack.Block {
+// sectionsContinued puts a title and lines into as few sections as Slack's
+// text limit allows, each after the first under the title continued; none
+// when there are no lines.
+func sectionsContinued(blockID, title, continued string, lines []string) []slack.Block {
 	var blocks []slack.Block
 	text := title
 	for _, line := range lines {
 		line = Clip(line, maxSection-utf8.RuneCountInString(title)-20)
 		if utf8.RuneCountInString(text)+1+utf8.RuneCountInString(line) > maxSection {
 			blocks = append(blocks, section(fmt.Sprintf("%s:%d", blockID, len(blocks)), text))
-			text = title + " (continued)"
+			text = continued
 		}
 		text += "\n" + line
 	}
@@ -191,19 +163,6 @@ func capBlocks(blocks []slack.Block, n int, note string) []slack.Block {
 		return blocks
 	}
 	return append(blocks[:n-1:n-1], contextBlock("more", note))
-}
-
-// JoinAnd joins items as people write lists: "a, b and c".
-func JoinAnd(items []string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	case 2:
-		return items[0] + " and " + items[1]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // Workspace is what links to a workspace's messages need.

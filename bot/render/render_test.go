@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/slack-go/slack"
 
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
@@ -21,25 +22,44 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
+// lang is the language a golden test renders in. English golden files are
+// testdata/<name>.json and .txt; the other languages' are under
+// testdata/<lang>/.
+type lang struct{ l locale.Lang }
+
+// languages runs test once for each language alignbot speaks.
+func languages(t *testing.T, test func(t *testing.T, g lang)) {
+	for _, l := range locale.Langs {
+		t.Run(string(l), func(t *testing.T) { test(t, lang{l}) })
+	}
+}
+
+func (g lang) path(name string) string {
+	if g.l == locale.English {
+		return name
+	}
+	return filepath.Join(string(g.l), name)
+}
+
 // golden compares a rendered message with testdata/<name>.json (the Block
 // Kit sent to Slack) and testdata/<name>.txt (the same, readable, with its
 // size: blocks and characters), and checks Slack's limits.
-func golden(t *testing.T, name string, m Message) {
+func (g lang) golden(t *testing.T, name string, m Message) {
 	t.Helper()
 	if m.Text == "" {
 		t.Errorf("%s has no text fallback", name)
 	}
-	goldenBlocks(t, name, m.Text, m.Blocks, MaxBlocks)
+	goldenBlocks(t, g.path(name), m.Text, m.Blocks, MaxBlocks)
 }
 
-func goldenView(t *testing.T, name string, v any, blocks []slack.Block) {
+func (g lang) goldenView(t *testing.T, name string, v any, blocks []slack.Block) {
 	t.Helper()
-	goldenBlocks(t, name, "", blocks, MaxViewBlocks)
+	goldenBlocks(t, g.path(name), "", blocks, MaxViewBlocks)
 	raw, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	compareGolden(t, name+".json", string(raw)+"\n")
+	compareGolden(t, g.path(name)+".json", string(raw)+"\n")
 }
 
 func goldenBlocks(t *testing.T, name, text string, blocks []slack.Block, maxBlocks int) {
@@ -88,7 +108,7 @@ func compareGolden(t *testing.T, file, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", file)
 	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -180,9 +200,10 @@ var (
 	later    = t0.Add(100 * time.Hour)
 )
 
-func round(state storage.RoundState) storage.Round {
+// round is a round of seed 000 whose channel speaks the test's language.
+func (g lang) round(state storage.RoundState) storage.Round {
 	r := storage.Round{ID: 7, WorkspaceID: "T1", ChannelID: "CREVENUE", Instrument: scoring.AlignmentMaturity.ID,
-		State: state, FacilitatorID: "UFACIL01", CreatedAt: t0, DeadlineAt: t0.Add(168 * time.Hour)}
+		State: state, FacilitatorID: "UFACIL01", CreatedAt: t0, DeadlineAt: t0.Add(168 * time.Hour), Language: string(g.l)}
 	if state == storage.Revealed || state == storage.Closed {
 		r.RevealedAt = &revealed
 		next := revealed.Add(2160 * time.Hour)
@@ -203,9 +224,11 @@ func scoresOf(s ...int) scoring.Answers {
 
 var workspace = Workspace{URL: "https://acme.slack.com/"}
 
-func TestRenderQuestionnaire(t *testing.T) {
+func TestRenderQuestionnaire(t *testing.T) { languages(t, testRenderQuestionnaire) }
+
+func testRenderQuestionnaire(t *testing.T, g lang) {
 	in := scoring.AlignmentMaturity
-	collecting := round(storage.Collecting)
+	collecting := g.round(storage.Collecting)
 	lead := storage.Respondent{RoundID: 7, Role: scoring.Marketing, UserID: "UMARIA01", DMChannelID: "D1", QuestionnaireTS: "1.1"}
 	submitted := lead
 	submitted.SubmittedAt = &later
@@ -227,16 +250,17 @@ func TestRenderQuestionnaire(t *testing.T) {
 		{"questionnaire_observer_complete", Questionnaire{Instrument: in, Round: collecting, Respondent: observer, Answers: all}},
 		{"questionnaire_submitted", Questionnaire{Instrument: in, Round: collecting, Respondent: submitted, Answers: all,
 			Predictions: scoring.Answers{"Q1": 0}}},
-		{"questionnaire_revealed", Questionnaire{Instrument: in, Round: round(storage.Revealed), Respondent: submitted, Answers: all, Workspace: workspace}},
-		{"questionnaire_revealed_without_me", Questionnaire{Instrument: in, Round: round(storage.Revealed), Respondent: observer, Answers: partial}},
+		{"questionnaire_revealed", Questionnaire{Instrument: in, Round: g.round(storage.Revealed), Respondent: submitted, Answers: all, Workspace: workspace}},
+		{"questionnaire_revealed_without_me", Questionnaire{Instrument: in, Round: g.round(storage.Revealed), Respondent: observer, Answers: partial}},
 		{"questionnaire_declined", Questionnaire{Instrument: in, Round: collecting, Respondent: declined, Answers: partial}},
-		{"questionnaire_cancelled", Questionnaire{Instrument: in, Round: round(storage.Cancelled), Respondent: lead, Answers: partial}},
+		{"questionnaire_cancelled", Questionnaire{Instrument: in, Round: g.round(storage.Cancelled), Respondent: lead, Answers: partial}},
 		{"questionnaire_stage_gate", Questionnaire{Instrument: scoring.StageGate, Round: collecting, Respondent: lead, Answers: scoring.Answers{"Q1": 2}}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { golden(t, tt.name, RenderQuestionnaire(tt.q)) })
+		tt.q.Lang = g.l
+		t.Run(tt.name, func(t *testing.T) { g.golden(t, tt.name, RenderQuestionnaire(tt.q)) })
 	}
-	golden(t, "questionnaire_moved", RenderQuestionnaireMoved(collecting))
+	g.golden(t, "questionnaire_moved", RenderQuestionnaireMoved(g.l, collecting))
 }
 
 func respondents(submittedRoles ...scoring.Role) []storage.Respondent {
@@ -255,7 +279,9 @@ func respondents(submittedRoles ...scoring.Role) []storage.Respondent {
 	return out
 }
 
-func TestRenderRound(t *testing.T) {
+func TestRenderRound(t *testing.T) { languages(t, testRenderRound) }
+
+func testRenderRound(t *testing.T, g lang) {
 	in := scoring.AlignmentMaturity
 	for _, tt := range []struct {
 		name  string
@@ -266,38 +292,40 @@ func TestRenderRound(t *testing.T) {
 		{"announcement_revealed_observer_missing", storage.Revealed, []scoring.Role{scoring.Marketing, scoring.Sales}},
 		{"announcement_cancelled", storage.Cancelled, nil},
 	} {
-		r := round(tt.state)
+		r := g.round(tt.state)
 		if tt.state == storage.Cancelled {
 			r.CancelledBy = "UFACIL01"
 		}
-		golden(t, tt.name, RenderAnnouncement(RoundStatus{Instrument: in, Round: r, Respondents: respondents(tt.sub...)}))
+		g.golden(t, tt.name, RenderAnnouncement(RoundStatus{Instrument: in, Round: r, Respondents: respondents(tt.sub...)}))
 	}
 	people := respondents(scoring.Marketing)
 	people[1].DeclinedAt = &later
-	golden(t, "deadline_missing_lead", RenderDeadlineMissingLead(RoundStatus{Instrument: in, Round: round(storage.Collecting), Respondents: people}))
-	golden(t, "declined_lead", RenderDeclined(in, round(storage.Collecting), people[1]))
-	golden(t, "declined_observer", RenderDeclined(in, round(storage.Collecting), people[2]))
+	g.golden(t, "deadline_missing_lead", RenderDeadlineMissingLead(RoundStatus{Instrument: in, Round: g.round(storage.Collecting), Respondents: people}))
+	g.golden(t, "declined_lead", RenderDeclined(g.l, in, g.round(storage.Collecting), people[1]))
+	g.golden(t, "declined_observer", RenderDeclined(g.l, in, g.round(storage.Collecting), people[2]))
 
-	q := Questionnaire{Instrument: in, Round: round(storage.Collecting), Respondent: people[0], Answers: scoresOf(2, 1, 0, 1, 2, 1, 0, 2)}
-	golden(t, "nudge_partial", RenderRespondentNudge(q, NudgeWaiting, t0.Add(48*time.Hour)))
+	q := Questionnaire{Instrument: in, Round: g.round(storage.Collecting), Respondent: people[0], Answers: scoresOf(2, 1, 0, 1, 2, 1, 0, 2), Lang: g.l}
+	g.golden(t, "nudge_partial", RenderRespondentNudge(q, NudgeWaiting, t0.Add(48*time.Hour)))
 	q.Answers = scoresOf(2, 1, 0, 1, 2, 1, 0, 2, 1, 1)
-	golden(t, "nudge_complete", RenderRespondentNudge(q, NudgeWaiting, t0.Add(96*time.Hour)))
+	g.golden(t, "nudge_complete", RenderRespondentNudge(q, NudgeWaiting, t0.Add(96*time.Hour)))
 	q.Answers = scoring.Answers{}
-	golden(t, "nudge_final", RenderRespondentNudge(q, NudgeFinal, t0.Add(168*time.Hour)))
-	golden(t, "nudge_done", RenderNudgeDone(round(storage.Collecting), NudgeSubmitted))
-	golden(t, "nudge_moved", RenderNudgeDone(round(storage.Collecting), NudgeMoved))
-	golden(t, "nudge_declined", RenderNudgeDone(round(storage.Collecting), NudgeDeclined))
-	golden(t, "nudge_round_over", RenderNudgeDone(round(storage.Revealed), NudgeRoundOver))
+	g.golden(t, "nudge_final", RenderRespondentNudge(q, NudgeFinal, t0.Add(168*time.Hour)))
+	g.golden(t, "nudge_done", RenderNudgeDone(g.l, g.round(storage.Collecting), NudgeSubmitted))
+	g.golden(t, "nudge_moved", RenderNudgeDone(g.l, g.round(storage.Collecting), NudgeMoved))
+	g.golden(t, "nudge_declined", RenderNudgeDone(g.l, g.round(storage.Collecting), NudgeDeclined))
+	g.golden(t, "nudge_round_over", RenderNudgeDone(g.l, g.round(storage.Revealed), NudgeRoundOver))
 
-	golden(t, "rerun_week_before", RenderRerunReminder(in, round(storage.Revealed), respondents()[:2], 2160*time.Hour, false))
-	golden(t, "rerun_day", RenderRerunReminder(in, round(storage.Revealed), respondents()[:2], 60*24*time.Hour, true))
-	golden(t, "parked_not_in_channel", RenderParked(Parked{Round: round(storage.Revealed), What: "the reveal in <#CREVENUE>", SlackError: "not_in_channel"}))
-	golden(t, "parked_questionnaire", RenderParked(Parked{Round: round(storage.Collecting), What: "the questionnaire to <@USAMUE01> (Sales lead)",
-		SlackError: "user_disabled", Advice: "If they can't take part, `/alignment cancel` and start the round again with someone else."}))
+	g.golden(t, "rerun_week_before", RenderRerunReminder(in, g.round(storage.Revealed), respondents()[:2], 2160*time.Hour, false))
+	g.golden(t, "rerun_day", RenderRerunReminder(in, g.round(storage.Revealed), respondents()[:2], 60*24*time.Hour, true))
+	g.golden(t, "parked_not_in_channel", RenderParked(Parked{Lang: g.l, Round: g.round(storage.Revealed), What: "the reveal in <#CREVENUE>", SlackError: "not_in_channel"}))
+	p := locale.For(g.l)
+	g.golden(t, "parked_questionnaire", RenderParked(Parked{Lang: g.l, Round: g.round(storage.Collecting),
+		What:       p.T("parked.questionnaire", "Whom", "<@USAMUE01> ("+p.Instrument(in).RoleLabel(scoring.Sales)+")"),
+		SlackError: "user_disabled", Advice: p.T("parked.advice_respondent")}))
 }
 
 // reveal builds a reveal from made-up facts, as report.LoadBrief would.
-func reveal(t *testing.T, in *scoring.Instrument, state storage.RoundState, answers map[scoring.Role]scoring.Answers, predictions map[scoring.Role]scoring.Answers, actions []storage.Action, marks []storage.AddressedMark) report.Reveal {
+func (g lang) reveal(t *testing.T, in *scoring.Instrument, state storage.RoundState, answers map[scoring.Role]scoring.Answers, predictions map[scoring.Role]scoring.Answers, actions []storage.Action, marks []storage.AddressedMark) report.Reveal {
 	t.Helper()
 	var people []storage.Respondent
 	users := map[scoring.Role]string{scoring.Marketing: "UMARIA01", scoring.Sales: "USAMUE01", scoring.Observer: "UOLGA001"}
@@ -310,7 +338,7 @@ func reveal(t *testing.T, in *scoring.Instrument, state storage.RoundState, answ
 		}
 		people = append(people, p)
 	}
-	r := round(state)
+	r := g.round(state)
 	r.Instrument = in.ID
 	rv, err := report.Assemble(in, r, report.Facts{Respondents: people,
 		Submitted: storage.Submitted{Answers: answers, Predictions: predictions}, Actions: actions, Addressed: marks})
@@ -332,7 +360,9 @@ func blockedAction() storage.Action {
 		BlockedReason: "waiting on the CRM admin", AssignedAt: revealed, DueAt: revealed.Add(720 * time.Hour)}
 }
 
-func TestRenderReveal(t *testing.T) {
+func TestRenderReveal(t *testing.T) { languages(t, testRenderReveal) }
+
+func testRenderReveal(t *testing.T, g lang) {
 	in := scoring.AlignmentMaturity
 	from4 := int64(4)
 	marks := []storage.AddressedMark{{QuestionID: "Q6", MarkedBy: "UFACIL01"}, {QuestionID: "Q10", FromRound: &from4}}
@@ -340,88 +370,96 @@ func TestRenderReveal(t *testing.T) {
 		name string
 		rv   report.Reveal
 	}{
-		{"reveal_with_observer", reveal(t, in, storage.Revealed,
+		{"reveal_with_observer", g.reveal(t, in, storage.Revealed,
 			map[scoring.Role]scoring.Answers{scoring.Marketing: mktAnswers, scoring.Sales: salesAnswers, scoring.Observer: obsAnswers},
 			nil, []storage.Action{blockedAction()}, marks)},
-		{"reveal_observer_missing", reveal(t, in, storage.Revealed,
+		{"reveal_observer_missing", g.reveal(t, in, storage.Revealed,
 			map[scoring.Role]scoring.Answers{scoring.Marketing: mktAnswers, scoring.Sales: salesAnswers}, nil, nil, nil)},
-		{"reveal_capped", reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{
+		{"reveal_capped", g.reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{
 			scoring.Marketing: scoresOf(2, 0, 2, 0, 2, 1, 2, 2, 2, 2), scoring.Sales: scoresOf(0, 2, 0, 2, 2, 1, 2, 2, 2, 2)}, nil, nil, nil)},
-		{"reveal_one_gap", reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{
+		{"reveal_one_gap", g.reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{
 			scoring.Marketing: scoresOf(2, 2, 2, 2, 2, 2, 2, 2, 1, 2), scoring.Sales: scoresOf(2, 2, 2, 2, 2, 2, 2, 2, 2, 2)}, nil, nil, nil)},
-		{"reveal_stage_gate", reveal(t, scoring.StageGate, storage.Revealed, map[scoring.Role]scoring.Answers{
+		{"reveal_stage_gate", g.reveal(t, scoring.StageGate, storage.Revealed, map[scoring.Role]scoring.Answers{
 			scoring.Marketing: scoresOf(2, 2, 2, 2, 2, 0, 1, 0), scoring.Sales: scoresOf(2, 0, 1, 2, 2, 0, 0, 0)}, nil, nil, nil)},
-		{"reveal_revenue", reveal(t, scoring.RevenueAlignment, storage.Revealed, map[scoring.Role]scoring.Answers{
+		{"reveal_revenue", g.reveal(t, scoring.RevenueAlignment, storage.Revealed, map[scoring.Role]scoring.Answers{
 			scoring.Marketing: scoresOf(2, 2, 2, 2, 2, 2, 2, 2, 1, 1), scoring.Sales: scoresOf(1, 1, 0, 0, 1, 1, 1, 1, 1, 1)}, nil, nil, nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, tt.name, RenderReveal(tt.rv, workspace))
+			g.golden(t, tt.name, RenderReveal(tt.rv, workspace))
 			for i, part := range RenderRevealThread(tt.rv) {
-				golden(t, fmt.Sprintf("%s_thread_%d", tt.name, i+1), part)
+				g.golden(t, fmt.Sprintf("%s_thread_%d", tt.name, i+1), part)
 			}
 		})
 	}
 }
 
-func TestRenderRevealWithTrend(t *testing.T) {
+func TestRenderRevealWithTrend(t *testing.T) { languages(t, testRenderRevealWithTrend) }
+
+func testRenderRevealWithTrend(t *testing.T, g lang) {
 	in := scoring.AlignmentMaturity
 	done := blockedAction()
 	done.Status, done.BlockedReason = storage.ActionDone, ""
 	q1 := storage.Action{RoundID: 6, QuestionID: "Q1", OwnerID: "USAMUE01", AssignedBy: "UFACIL01", Description: "Write the definitions",
 		Status: storage.ActionBlocked, BlockedReason: "legal review", AssignedAt: revealed, DueAt: revealed.Add(720 * time.Hour)}
-	prev := reveal(t, in, storage.Closed, map[scoring.Role]scoring.Answers{
+	prev := g.reveal(t, in, storage.Closed, map[scoring.Role]scoring.Answers{
 		scoring.Marketing: scoresOf(2, 2, 2, 1, 2, 1, 2, 2, 1, 1), scoring.Sales: scoresOf(0, 1, 0, 1, 0, 0, 0, 0, 1, 2)},
 		map[scoring.Role]scoring.Answers{scoring.Marketing: scoresOf(0, 1, 0, 1, 0, 0, 2, 0, 1, 2)}, []storage.Action{done, q1}, nil)
 	prev.Round.ID = 6
 	prev.Round.OneAnswer, prev.Round.OneAnswerBy = "Attribution: we fight about it <!channel> every month", "UFACIL01"
-	cur := reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{
+	cur := g.reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{
 		scoring.Marketing: scoresOf(2, 2, 2, 1, 2, 1, 2, 2, 1, 1), scoring.Sales: scoresOf(0, 1, 1, 1, 1, 0, 1, 0, 1, 2)},
 		map[scoring.Role]scoring.Answers{scoring.Marketing: scoresOf(0, 1, 1, 1, 1, 0, 1, 0, 1, 2), scoring.Sales: scoresOf(2, 2, 2, 1, 2, 1, 2, 2, 1, 2)}, nil, nil)
 	trend := report.Compare(prev, cur)
 	cur.Trend = &trend
-	golden(t, "reveal_trend", RenderReveal(cur, workspace))
+	g.golden(t, "reveal_trend", RenderReveal(cur, workspace))
 	for i, part := range RenderRevealThread(cur) {
-		golden(t, fmt.Sprintf("reveal_trend_thread_%d", i+1), part)
+		g.golden(t, fmt.Sprintf("reveal_trend_thread_%d", i+1), part)
 	}
 }
 
-func TestRenderOwner(t *testing.T) {
+func TestRenderOwner(t *testing.T) { languages(t, testRenderOwner) }
+
+func testRenderOwner(t *testing.T, g lang) {
 	in := scoring.AlignmentMaturity
-	rv := reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{scoring.Marketing: mktAnswers, scoring.Sales: salesAnswers}, nil, nil, nil)
+	rv := g.reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{scoring.Marketing: mktAnswers, scoring.Sales: salesAnswers}, nil, nil, nil)
 	q7, _ := rv.Comparison.QuestionResult("Q7")
 	q1, _ := rv.Comparison.QuestionResult("Q1")
 	a := blockedAction()
 	a.Status, a.BlockedReason = storage.ActionOpen, ""
 	dm := func(kind OwnerKind, a storage.Action, q scoring.QuestionResult, now time.Time) Message {
-		return RenderOwnerDM(OwnerDM{Instrument: in, Round: rv.Round, Action: a, Result: q, Kind: kind, Now: now, Workspace: workspace})
+		return RenderOwnerDM(OwnerDM{Instrument: in, Round: rv.Round, Action: a, Result: q, Kind: kind, Now: now, Workspace: workspace, Lang: g.l})
 	}
-	golden(t, "owner_assigned", dm(OwnerAssigned, a, q7, revealed))
+	g.golden(t, "owner_assigned", dm(OwnerAssigned, a, q7, revealed))
 	suggested := a
-	suggested.QuestionID, suggested.Description = "Q1", q1.Question.Suggestion
-	golden(t, "owner_assigned_suggestion", dm(OwnerAssigned, suggested, q1, revealed))
-	golden(t, "owner_due_today", dm(OwnerDueToday, a, q7, a.DueAt))
+	// The assign form was pre-filled in the assigner's language.
+	lq1, _ := locale.For(g.l).Instrument(in).Question("Q1")
+	suggested.QuestionID, suggested.Description = "Q1", lq1.Suggestion
+	g.golden(t, "owner_assigned_suggestion", dm(OwnerAssigned, suggested, q1, revealed))
+	g.golden(t, "owner_due_today", dm(OwnerDueToday, a, q7, a.DueAt))
 	blocked := blockedAction()
-	golden(t, "owner_overdue", dm(OwnerOverdue, blocked, q7, a.DueAt.Add(50*time.Hour)))
+	g.golden(t, "owner_overdue", dm(OwnerOverdue, blocked, q7, a.DueAt.Add(50*time.Hour)))
 	blocked.Status = storage.ActionDone
-	golden(t, "owner_done", dm(OwnerUpdated, blocked, q7, a.DueAt))
-	golden(t, "owner_retired", RenderOwnerDMRetired(q7.Question, rv.Round))
-	golden(t, "owner_reassigned", RenderOwnerReassigned(q7.Question, rv.Round, "UADMIN01"))
-	golden(t, "note_assigned", NoteAssigned(q7.Question, "UFACIL01", a, false))
-	golden(t, "note_status_blocked", NoteStatus(q7.Question, "UOWEN001", blockedAction()))
-	golden(t, "note_addressed", NoteAddressed(q7.Question, "UFACIL01", false))
-	golden(t, "note_unaddressed", NoteAddressed(q7.Question, "UFACIL01", true))
-	golden(t, "note_closed", NoteClosed(rv.Round, 3))
-	golden(t, "note_one_answer", NoteOneAnswer(in, "UFACIL01", "Attribution, because <!here> we argue about it"))
+	g.golden(t, "owner_done", dm(OwnerUpdated, blocked, q7, a.DueAt))
+	g.golden(t, "owner_retired", RenderOwnerDMRetired(g.l, in, q7.Question, rv.Round))
+	g.golden(t, "owner_reassigned", RenderOwnerReassigned(g.l, in, q7.Question, rv.Round, "UADMIN01"))
+	g.golden(t, "note_assigned", NoteAssigned(g.l, in, q7.Question, "UFACIL01", a, false))
+	g.golden(t, "note_status_blocked", NoteStatus(g.l, in, q7.Question, "UOWEN001", blockedAction()))
+	g.golden(t, "note_addressed", NoteAddressed(g.l, in, q7.Question, "UFACIL01", false))
+	g.golden(t, "note_unaddressed", NoteAddressed(g.l, in, q7.Question, "UFACIL01", true))
+	g.golden(t, "note_closed", NoteClosed(rv.Round, 3))
+	g.golden(t, "note_one_answer", NoteOneAnswer(g.l, in, "UFACIL01", "Attribution, because <!here> we argue about it"))
 }
 
-func TestRenderStatusHistoryHelp(t *testing.T) {
+func TestRenderStatusHistoryHelp(t *testing.T) { languages(t, testRenderStatusHistoryHelp) }
+
+func testRenderStatusHistoryHelp(t *testing.T, g lang) {
 	in := scoring.AlignmentMaturity
-	rv := reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{scoring.Marketing: mktAnswers, scoring.Sales: salesAnswers},
+	rv := g.reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{scoring.Marketing: mktAnswers, scoring.Sales: salesAnswers},
 		nil, []storage.Action{blockedAction()}, nil)
-	collecting := RoundStatus{Instrument: in, Round: round(storage.Collecting), Respondents: respondents(scoring.Marketing)}
-	golden(t, "status_collecting", Note(Status(collecting, nil)))
-	golden(t, "status_revealed", Note(Status(RoundStatus{Instrument: in, Round: rv.Round, Respondents: rv.Respondents}, &rv)))
+	collecting := RoundStatus{Instrument: in, Round: g.round(storage.Collecting), Respondents: respondents(scoring.Marketing), Lang: g.l}
+	g.golden(t, "status_collecting", Note(Status(collecting, nil)))
+	g.golden(t, "status_revealed", Note(Status(RoundStatus{Instrument: in, Round: rv.Round, Respondents: rv.Respondents, Lang: g.l}, &rv)))
 	next := rv
 	next.Round.ID, next.Round.CreatedAt = 9, later.Add(2160*time.Hour)
 	rows := []report.HistoryRow{
@@ -430,51 +468,60 @@ func TestRenderStatusHistoryHelp(t *testing.T) {
 		{Round: storage.Round{ID: 8, Instrument: in.ID, State: storage.Cancelled, CreatedAt: later.Add(100 * time.Hour)}},
 		{Round: rv.Round, Reveal: &rv, Owned: 1, Closed: 1, Measured: true},
 	}
-	golden(t, "history", Note(History("CREVENUE", rows)))
-	golden(t, "history_empty", Note(History("CREVENUE", nil)))
-	golden(t, "help", Note(Help()))
+	g.golden(t, "history", Note(History(g.l, "CREVENUE", rows)))
+	g.golden(t, "history_empty", Note(History(g.l, "CREVENUE", nil)))
+	g.golden(t, "help", Note(Help(g.l)))
 	pending := Pending{
-		Questionnaires: []PendingQuestionnaire{{Instrument: in, Round: round(storage.Collecting),
+		Questionnaires: []PendingQuestionnaire{{Instrument: in, Round: g.round(storage.Collecting),
 			Respondent: storage.Respondent{Role: scoring.Sales, UserID: "USAMUE01", Answered: 4}, URL: workspace.Permalink("D1", "1.2")}},
 		Actions: []PendingAction{{Instrument: in, Round: rv.Round, Action: blockedAction()}},
+		Lang:    g.l,
 	}
-	golden(t, "dm_reply", DMReply(pending))
-	golden(t, "dm_reply_nothing", DMReply(Pending{}))
+	g.golden(t, "dm_reply", DMReply(pending))
+	g.golden(t, "dm_reply_nothing", DMReply(Pending{Lang: g.l}))
 	home := RenderHome(Home{Pending: pending, Started: []RoundStatus{collecting},
-		Channels: []ChannelHistory{{ChannelID: "CREVENUE", Rows: rows}}})
-	goldenView(t, "home", home, home.Blocks.BlockSet)
-	empty := RenderHome(Home{})
-	goldenView(t, "home_empty", empty, empty.Blocks.BlockSet)
+		Channels: []ChannelHistory{{ChannelID: "CREVENUE", Rows: rows}}, Lang: g.l})
+	g.goldenView(t, "home", home, home.Blocks.BlockSet)
+	empty := RenderHome(Home{Lang: g.l})
+	g.goldenView(t, "home_empty", empty, empty.Blocks.BlockSet)
 }
 
-func TestRenderModals(t *testing.T) {
+func TestRenderModals(t *testing.T) { languages(t, testRenderModals) }
+
+func testRenderModals(t *testing.T, g lang) {
 	in := scoring.AlignmentMaturity
-	start := RenderStartModal(StartForm{Metadata: `{"channel_id":"CREVENUE"}`, ChannelID: "CREVENUE"})
-	goldenView(t, "modal_start", start, start.Blocks.BlockSet)
-	again := RenderStartModal(StartForm{ChannelID: "CREVENUE", Instrument: scoring.StageGate.ID,
+	start := RenderStartModal(StartForm{Metadata: `{"channel_id":"CREVENUE"}`, ChannelID: "CREVENUE", Lang: g.l, Language: g.l})
+	g.goldenView(t, "modal_start", start, start.Blocks.BlockSet)
+	again := RenderStartModal(StartForm{ChannelID: "CREVENUE", Instrument: scoring.StageGate.ID, Lang: g.l, Language: locale.Japanese,
 		People: map[scoring.Role]string{scoring.Marketing: "UMARIA01", scoring.Sales: "USAMUE01"}})
-	goldenView(t, "modal_start_next", again, again.Blocks.BlockSet)
-	rv := reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{scoring.Marketing: mktAnswers, scoring.Sales: salesAnswers}, nil, nil, nil)
+	g.goldenView(t, "modal_start_next", again, again.Blocks.BlockSet)
+	rv := g.reveal(t, in, storage.Revealed, map[scoring.Role]scoring.Answers{scoring.Marketing: mktAnswers, scoring.Sales: salesAnswers}, nil, nil, nil)
 	q7, _ := rv.Comparison.QuestionResult("Q7")
-	assign := RenderAssignModal(AssignForm{Metadata: "7:Q7", Instrument: in, Result: q7})
-	goldenView(t, "modal_assign", assign, assign.Blocks.BlockSet)
+	assign := RenderAssignModal(AssignForm{Metadata: "7:Q7", Instrument: in, Result: q7, Lang: g.l})
+	g.goldenView(t, "modal_assign", assign, assign.Blocks.BlockSet)
 	a := blockedAction()
-	change := RenderAssignModal(AssignForm{Metadata: "7:Q7", Instrument: in, Result: q7, Current: &a})
-	goldenView(t, "modal_assign_change", change, change.Blocks.BlockSet)
-	blocked := RenderBlockedModal("7:Q7", q7.Question)
-	goldenView(t, "modal_blocked", blocked, blocked.Blocks.BlockSet)
-	one := RenderOneAnswerModal("7", in, "")
-	goldenView(t, "modal_one_answer", one, one.Blocks.BlockSet)
+	change := RenderAssignModal(AssignForm{Metadata: "7:Q7", Instrument: in, Result: q7, Current: &a, Lang: g.l})
+	g.goldenView(t, "modal_assign_change", change, change.Blocks.BlockSet)
+	blocked := RenderBlockedModal(g.l, "7:Q7", q7.Question)
+	g.goldenView(t, "modal_blocked", blocked, blocked.Blocks.BlockSet)
+	one := RenderOneAnswerModal(g.l, "7", in, "")
+	g.goldenView(t, "modal_one_answer", one, one.Blocks.BlockSet)
 }
 
 func TestTheAssignFormIsPrefilledWithTheSuggestion(t *testing.T) {
-	for _, in := range scoring.Instruments {
-		for _, q := range in.Questions {
-			v := RenderAssignModal(AssignForm{Instrument: in, Result: scoring.QuestionResult{Question: q}})
-			raw, _ := json.Marshal(v)
-			want, _ := json.Marshal(q.Suggestion)
-			if !strings.Contains(string(raw), `"initial_value":`+string(want)) {
-				t.Errorf("%s %s: the form is not pre-filled with %q", in.ID, q.ID, q.Suggestion)
+	for _, l := range locale.Langs {
+		for _, in := range scoring.Instruments {
+			for _, q := range in.Questions {
+				v := RenderAssignModal(AssignForm{Instrument: in, Result: scoring.QuestionResult{Question: q}, Lang: l})
+				raw, _ := json.Marshal(v)
+				suggestion, _ := locale.For(l).Instrument(in).Question(q.ID)
+				want, _ := json.Marshal(suggestion.Suggestion)
+				if !strings.Contains(string(raw), `"initial_value":`+string(want)) {
+					t.Errorf("%s %s %s: the form is not pre-filled with %q", l, in.ID, q.ID, suggestion.Suggestion)
+				}
+				if l != locale.English && suggestion.Suggestion == q.Suggestion {
+					t.Errorf("%s %s %s: the suggestion is not translated", l, in.ID, q.ID)
+				}
 			}
 		}
 	}

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"github.com/alignbot/alignbot/internal/chart"
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
@@ -21,114 +24,117 @@ const maxActionText = 500
 // total and tier side by side, the team tier, the structural gaps), the one
 // list to work on (the top gaps, with their owners and buttons), and the
 // one question. The question-by-question detail, the chart and the advice
-// go in its thread (RenderRevealThread).
+// go in its thread (RenderRevealThread). It speaks the round's language.
 func RenderReveal(rv report.Reveal, w Workspace) Message {
+	s := speak(roundLang(rv.Round), rv.Instrument)
 	c := rv.Comparison
 	blocks := []slack.Block{
-		header(fmt.Sprintf("Alignment reveal · round %d", rv.Round.ID)),
-		section("intro", revealIntro(rv)),
+		header(s.T("reveal.title", "Round", rv.Round.ID)),
+		section("intro", revealIntro(s, rv)),
 	}
 	if t := rv.Trend; t != nil && (len(t.OwnedGaps) > 0 || t.Previous.OneAnswer != "") {
-		blocks = append(blocks, section("owned_gaps", ownedGapsText(rv)))
+		blocks = append(blocks, section("owned_gaps", ownedGapsText(s, rv)))
 	}
-	blocks = append(blocks, section("headline", headlineText(rv)), section("gaps", gapsText(rv)))
+	blocks = append(blocks, section("headline", headlineText(s, rv)), section("gaps", gapsText(s, rv)))
 	blocks = append(blocks, divider())
-	blocks = append(blocks, topGapBlocks(rv)...)
-	blocks = append(blocks, fixItBlocks(rv)...)
+	blocks = append(blocks, topGapBlocks(s, rv)...)
+	blocks = append(blocks, fixItBlocks(s, rv)...)
 	blocks = append(blocks, divider())
-	blocks = append(blocks, oneQuestionBlocks(rv)...)
-	blocks = append(blocks, contextBlock("thread", "The chart, the question-by-question detail, flags and advice are in the thread."))
+	blocks = append(blocks, oneQuestionBlocks(s, rv)...)
+	blocks = append(blocks, contextBlock("thread", s.T("reveal.in_thread")))
 	var tiers []string
 	for _, r := range c.Respondents {
-		tiers = append(tiers, fmt.Sprintf("%s %s", rv.Instrument.RoleLabel(r.Role), r.Tier))
+		tiers = append(tiers, fmt.Sprintf("%s %s", s.role(r.Role), s.tierName(r.Tier)))
 	}
-	text := fmt.Sprintf("Alignment reveal, round %d: %s; team %s; %s. Top gaps: %s.",
-		rv.Round.ID, strings.Join(tiers, ", "), c.TeamTier, plural(c.StructuralGaps, "structural gap"), orNone(rv.TopGapIDs()))
-	return Message{Text: text, Blocks: capBlocks(blocks, MaxBlocks, "More in the thread.")}
+	ids := s.T("reveal.none")
+	if top := rv.TopGapIDs(); len(top) > 0 {
+		ids = strings.Join(top, ", ")
+	}
+	text := s.T("reveal.fallback", "Round", rv.Round.ID, "Tiers", strings.Join(tiers, ", "), "Team", s.tierName(c.TeamTier),
+		"Gaps", s.N("reveal.structural_gaps", c.StructuralGaps), "Top", ids)
+	return Message{Text: text, Blocks: capBlocks(blocks, MaxBlocks, s.T("reveal.more"))}
 }
 
-func orNone(ids []string) string {
-	if len(ids) == 0 {
-		return "none"
-	}
-	return strings.Join(ids, ", ")
-}
-
-func revealIntro(rv report.Reveal) string {
-	in := rv.Instrument
+func revealIntro(s speaker, rv report.Reveal) string {
+	in := s.in
 	var people []string
 	for _, r := range rv.Comparison.Respondents {
 		p, _ := rv.Respondent(r.Role)
-		people = append(people, fmt.Sprintf("%s (%s)", Mention(p.UserID), in.RoleLabel(r.Role)))
+		people = append(people, fmt.Sprintf("%s (%s)", Mention(p.UserID), s.role(r.Role)))
 	}
-	lead := "All answers are in."
+	lead := s.T("reveal.all_in")
 	if len(rv.Missing) > 0 {
-		lead = "Both leads' answers are in."
+		lead = s.T("reveal.leads_in")
 	}
-	text := fmt.Sprintf("%s %s scored the *%s* on their own; here they are side by side. "+
-		"Scores are never averaged: the gaps between perspectives are the point.", lead, JoinAnd(people), in.Name)
+	text := s.T("reveal.intro", "Lead", lead, "People", s.JoinAnd(people), "Instrument", in.Name)
 	for _, m := range rv.Missing {
-		why := "did not respond by the deadline"
+		why := s.T("reveal.missing_late")
 		if m.Declined() {
-			why = "declined"
+			why = s.T("reveal.missing_declined")
 		}
-		text += fmt.Sprintf("\n%s (%s) %s and is left out.", Mention(m.UserID), in.RoleLabel(m.Role), why)
+		text += "\n" + s.T("reveal.left_out", "User", Mention(m.UserID), "Role", s.role(m.Role), "Why", why)
 	}
 	return text
 }
 
-func ownedGapsText(rv report.Reveal) string {
+func ownedGapsText(s speaker, rv report.Reveal) string {
 	t := rv.Trend
 	var lines []string
 	if len(t.OwnedGaps) > 0 {
-		lines = append(lines, fmt.Sprintf("*Did round %d's owned gaps close?*", t.Previous.ID))
+		lines = append(lines, s.T("reveal.did_close", "Round", t.Previous.ID))
 	}
 	for _, g := range t.OwnedGaps {
-		lines = append(lines, "• "+VerdictLine(rv.Instrument, g))
+		lines = append(lines, "• "+verdictLine(s, g))
 	}
 	if t.Previous.OneAnswer != "" {
-		lines = append(lines, fmt.Sprintf("Last time the team said the one gap to fix was: _%s_", Inert(t.Previous.OneAnswer, maxActionText)))
+		lines = append(lines, s.T("reveal.last_one_answer", "Answer", Inert(t.Previous.OneAnswer, maxActionText)))
 	}
 	return strings.Join(lines, "\n")
 }
 
-// VerdictLine says what became of one owned gap: "Q7 · Attribution
+// VerdictLine says, in l, what became of one owned gap: "Q7 · Attribution
 // agreement: <@U1>'s action done; lead gap 2 → 0, combined 0 → 3 — closed".
-func VerdictLine(in *scoring.Instrument, g report.OwnedGap) string {
-	q := g.Now.Question
-	if q.ID == "" {
-		q, _ = in.Question(g.Action.QuestionID)
-	}
-	change := fmt.Sprintf("lead gap %d → %d, combined %d → %d", g.Before.LeadGap, g.Now.LeadGap, g.Before.Combined, g.Now.Combined)
-	if g.Before.LeadGap == g.Now.LeadGap && g.Before.Combined == g.Now.Combined {
-		change = fmt.Sprintf("no change (lead gap %d, combined %d of %d)", g.Now.LeadGap, g.Now.Combined, in.MaxCombined())
-	}
-	return fmt.Sprintf("*%s · %s*: %s's action %s; %s — *%s*",
-		q.ID, q.Topic, Mention(g.Action.OwnerID), StatusLabel(g.Action.Status), change, g.Verdict)
+func VerdictLine(l locale.Lang, in *scoring.Instrument, g report.OwnedGap) string {
+	return verdictLine(speak(l, in), g)
 }
 
-func headlineText(rv report.Reveal) string {
-	in, c := rv.Instrument, rv.Comparison
+func verdictLine(s speaker, g report.OwnedGap) string {
+	id := g.Now.Question.ID
+	if id == "" {
+		id = g.Action.QuestionID
+	}
+	q := s.questionByID(id)
+	change := s.T("verdict.change", "GapBefore", g.Before.LeadGap, "GapNow", g.Now.LeadGap,
+		"CombinedBefore", g.Before.Combined, "CombinedNow", g.Now.Combined)
+	if g.Before.LeadGap == g.Now.LeadGap && g.Before.Combined == g.Now.Combined {
+		change = s.T("verdict.no_change", "Gap", g.Now.LeadGap, "Combined", g.Now.Combined, "Max", s.in.MaxCombined())
+	}
+	return s.T("verdict.line", "Question", q.ID, "Topic", q.Topic, "Owner", Mention(g.Action.OwnerID),
+		"Status", s.status(g.Action.Status), "Change", change, "Verdict", s.verdict(g.Verdict))
+}
+
+func headlineText(s speaker, rv report.Reveal) string {
+	in, c := s.in, rv.Comparison
 	var lines []string
 	for _, r := range c.Respondents {
 		p, _ := rv.Respondent(r.Role)
-		score := r.Tier.String()
+		score := s.tierName(r.Tier)
 		if len(in.Gates) == 0 {
-			score = fmt.Sprintf("*%d of %d* · %s", r.Total, in.MaxTotal(), r.Tier)
+			score = s.T("reveal.score", "Total", r.Total, "Max", in.MaxTotal(), "Tier", s.tierName(r.Tier))
 		}
-		lines = append(lines, fmt.Sprintf("%s %s: %s", in.RoleLabel(r.Role), Mention(p.UserID), score))
+		lines = append(lines, fmt.Sprintf("%s %s: %s", s.role(r.Role), Mention(p.UserID), score))
 	}
 	for _, m := range rv.Missing {
-		state := "did not respond"
+		state := s.T("reveal.did_not_respond")
 		if m.Declined() {
-			state = "declined"
+			state = s.T("reveal.missing_declined")
 		}
-		lines = append(lines, fmt.Sprintf("%s %s: %s", in.RoleLabel(m.Role), Mention(m.UserID), state))
+		lines = append(lines, fmt.Sprintf("%s %s: %s", s.role(m.Role), Mention(m.UserID), state))
 	}
-	team := fmt.Sprintf("Team: *%s*, %s", c.TeamTier, in.TeamTierNote)
+	team := s.T("reveal.team", "Tier", s.tierName(c.TeamTier), "Note", in.TeamTierNote)
 	if c.Capped {
-		team = fmt.Sprintf("Team: *%s*, capped: more than %d structural gaps (the leads' own answers say %s). %s",
-			c.TeamTier, in.ManyGaps.Above, c.LeadTier, in.ManyGaps.Warns)
+		team = s.T("reveal.team_capped", "Tier", s.tierName(c.TeamTier), "Above", in.ManyGaps.Above,
+			"LeadTier", s.tierName(c.LeadTier), "Warning", in.ManyGaps.Warns)
 	} else if c.ManyGaps {
 		team += " " + in.ManyGaps.Warns
 	}
@@ -139,7 +145,7 @@ func headlineText(rv report.Reveal) string {
 	return strings.Join(lines, "\n")
 }
 
-func gapsText(rv report.Reveal) string {
+func gapsText(s speaker, rv report.Reveal) string {
 	c := rv.Comparison
 	var gaps, minor []string
 	for _, q := range c.Questions {
@@ -151,78 +157,70 @@ func gapsText(rv report.Reveal) string {
 		}
 	}
 	if len(gaps) == 0 {
-		text := "*No structural gaps*: the leads are never at opposite ends of the scale."
+		text := s.T("reveal.no_structural")
 		if len(minor) > 0 {
-			text += fmt.Sprintf(" One point apart on %s.", JoinAnd(minor))
+			text += " " + s.T("reveal.one_apart", "Questions", s.JoinAnd(minor))
 		}
 		return text
 	}
-	return fmt.Sprintf("*%s*: %s. The leads are at opposite ends of the scale: a structural gap dressed up as a perception problem. Discuss these first.",
-		plural(len(gaps), "structural gap"), JoinAnd(gaps))
+	return s.T("reveal.structural", "Gaps", s.N("reveal.structural_gaps", len(gaps)), "Questions", s.JoinAnd(gaps))
 }
 
-// StatusLabel says an action's status in words.
-func StatusLabel(s storage.ActionStatus) string {
-	switch s {
-	case storage.ActionOpen:
-		return "open"
-	case storage.ActionInProgress:
-		return "in progress"
-	case storage.ActionBlocked:
-		return "blocked"
-	case storage.ActionDone:
-		return "done"
-	}
-	return string(s)
+// StatusLabel says an action's status in words, in l.
+func StatusLabel(l locale.Lang, st storage.ActionStatus) string { return speak(l, nil).status(st) }
+
+func gapLine(s speaker, q scoring.QuestionResult) string {
+	return s.T("reveal.gap_line", "Marketing", s.short(scoring.Marketing), "MarketingScore", q.Scores[scoring.Marketing],
+		"Sales", s.short(scoring.Sales), "SalesScore", q.Scores[scoring.Sales], "Combined", q.Combined, "Max", s.in.MaxCombined())
 }
 
-func gapLine(in *scoring.Instrument, q scoring.QuestionResult) string {
-	return fmt.Sprintf("%s *%d* · %s *%d* · combined %d of %d",
-		in.RoleShort(scoring.Marketing), q.Scores[scoring.Marketing], in.RoleShort(scoring.Sales), q.Scores[scoring.Sales],
-		q.Combined, in.MaxCombined())
-}
-
-func ownerLine(a *storage.Action) string {
+func ownerLine(s speaker, a *storage.Action) string {
 	if a == nil {
-		return "No owner yet."
+		return s.T("reveal.no_owner")
 	}
-	text := fmt.Sprintf("Owner %s: _%s_ · due %s · %s", Mention(a.OwnerID), Inert(a.Description, maxActionText), Day(a.DueAt), StatusLabel(a.Status))
+	text := s.T("reveal.owner", "Owner", Mention(a.OwnerID), "Action", Inert(a.Description, maxActionText), "Day", s.day(a.DueAt),
+		"Status", s.status(a.Status))
 	if a.Status == storage.ActionBlocked && a.BlockedReason != "" {
 		text += fmt.Sprintf(" (%s)", Inert(a.BlockedReason, maxActionText))
 	}
 	return text
 }
 
-func topGapBlocks(rv report.Reveal) []slack.Block {
-	in := rv.Instrument
+func topGapBlocks(s speaker, rv report.Reveal) []slack.Block {
+	in := s.in
 	count := in.TopGapCount
-	order := "Lowest combined score of the two leads first, then the widest disagreement."
+	order := s.T("reveal.order")
 	if rv.Priorities.DisagreementFirst {
-		order = "With this many structural gaps: the widest disagreement first, then the lowest combined score."
+		order = s.T("reveal.order_disagreement")
 	}
 	if len(rv.Priorities.Steered) > 0 {
-		order = "Prerequisites first: " + strings.Join(rv.Priorities.Steered, ", ") + ". Then " + strings.ToLower(order[:1]) + order[1:]
+		then := s.T("reveal.order_then")
+		if rv.Priorities.DisagreementFirst {
+			then = s.T("reveal.order_disagreement_then")
+		}
+		order = s.T("reveal.order_steered", "Questions", strings.Join(rv.Priorities.Steered, ", "), "Then", then)
 	}
-	blocks := []slack.Block{section("top_gaps", fmt.Sprintf("*Work on these: the top %d gaps.* Each needs a named owner and a 30-day action. %s", count, order))}
+	blocks := []slack.Block{section("top_gaps", s.T("reveal.work_on", "Count", count, "Order", order))}
 	open := rv.Round.State == storage.Revealed
 	for _, g := range rv.TopGaps {
 		q := g.Result
-		text := fmt.Sprintf("*%d. %s · %s* · %s\n%s", g.Rank, q.Question.ID, q.Question.Topic, gapLine(in, q), ownerLine(g.Action))
+		lq := s.question(q.Question)
+		text := fmt.Sprintf("*%d. %s · %s* · %s\n%s", g.Rank, lq.ID, lq.Topic, gapLine(s, q), ownerLine(s, g.Action))
 		blocks = append(blocks, section("gap:"+q.Question.ID, text))
 		if !open {
 			continue // a closed round keeps the record, not the buttons
 		}
-		label := "Assign owner"
+		label := s.T("reveal.assign")
 		if g.Action != nil {
-			label = "Change owner"
+			label = s.T("reveal.change_owner")
 		}
 		elems := []slack.BlockElement{button(ActionAssign, GapValue(rv.Round.ID, q.Question.ID), label)}
 		if g.Action == nil {
-			elems = append(elems, button(ActionAddressed, GapValue(rv.Round.ID, q.Question.ID), "Already being addressed"))
+			elems = append(elems, button(ActionAddressed, GapValue(rv.Round.ID, q.Question.ID), s.T("reveal.addressed")))
 		}
 		blocks = append(blocks, actions("gap_actions:"+q.Question.ID, elems...))
 	}
-	if why := shortListReason(rv); why != "" {
+	if why := shortListReason(s, rv); why != "" {
 		blocks = append(blocks, contextBlock("short", why))
 	}
 	if len(rv.Addressed) > 0 {
@@ -230,15 +228,15 @@ func topGapBlocks(rv report.Reveal) []slack.Block {
 		var undo []slack.BlockElement
 		for _, a := range rv.Addressed {
 			if a.MarkedBy != "" {
-				notes = append(notes, fmt.Sprintf("%s (marked by %s)", a.Question.ID, Mention(a.MarkedBy)))
+				notes = append(notes, s.T("reveal.marked_by", "Question", a.Question.ID, "User", Mention(a.MarkedBy)))
 				if open && len(undo) < 5 {
-					undo = append(undo, button(ActionUndo, GapValue(rv.Round.ID, a.Question.ID), "Undo "+a.Question.ID))
+					undo = append(undo, button(ActionUndo, GapValue(rv.Round.ID, a.Question.ID), s.T("reveal.undo", "Question", a.Question.ID)))
 				}
 			} else {
-				notes = append(notes, fmt.Sprintf("%s (open action from round %d)", a.Question.ID, a.FromRound))
+				notes = append(notes, s.T("reveal.open_from", "Question", a.Question.ID, "Round", a.FromRound))
 			}
 		}
-		blocks = append(blocks, contextBlock("addressed", "Already being addressed, so set aside: "+strings.Join(notes, ", ")))
+		blocks = append(blocks, contextBlock("addressed", s.T("reveal.set_aside", "Questions", strings.Join(notes, ", "))))
 		if len(undo) > 0 {
 			blocks = append(blocks, actions("addressed_actions", undo...))
 		}
@@ -248,52 +246,43 @@ func topGapBlocks(rv report.Reveal) []slack.Block {
 
 // shortListReason says why there are fewer top gaps than the instrument
 // names, or "".
-func shortListReason(rv report.Reveal) string {
+func shortListReason(s speaker, rv report.Reveal) string {
 	p := rv.Priorities
-	want := rv.Instrument.TopGapCount
+	want := s.in.TopGapCount
 	if len(rv.TopGaps) >= want {
 		return ""
 	}
 	var why []string
 	if n := len(p.FullyInPlace); n > 0 {
-		why = append(why, fmt.Sprintf("%s fully in place for both leads", questionsAre(n)))
+		why = append(why, s.N("reveal.fully_in_place", n))
 	}
 	if n := len(p.Addressed); n > 0 {
-		why = append(why, fmt.Sprintf("%s already being addressed", questionsAre(n)))
+		why = append(why, s.N("reveal.being_addressed", n))
 	}
-	lead := fmt.Sprintf("Only %s to own:", plural(len(rv.TopGaps), "gap"))
 	if len(rv.TopGaps) == 0 {
-		lead = "No gaps to own:"
+		return s.T("reveal.no_gaps_to_own", "Why", s.JoinAnd(why))
 	}
-	return fmt.Sprintf("%s %s.", lead, JoinAnd(why))
+	return s.N("reveal.only_gaps", len(rv.TopGaps), "Why", s.JoinAnd(why))
 }
 
-// questionsAre says "1 question is" or "3 questions are".
-func questionsAre(n int) string {
-	if n == 1 {
-		return "1 question is"
-	}
-	return fmt.Sprintf("%d questions are", n)
-}
-
-func fixItBlocks(rv report.Reveal) []slack.Block {
+func fixItBlocks(s speaker, rv report.Reveal) []slack.Block {
 	if len(rv.FixIt) == 0 {
 		return nil
 	}
-	in := rv.Instrument
-	lines := []string{"*Fix-it list*: the other structural gaps. They can get an owner and a 30-day action too, without holding the round open."}
+	lines := []string{s.T("reveal.fix_it")}
 	var buttons []slack.BlockElement
 	for _, g := range rv.FixIt {
 		q := g.Result
-		line := fmt.Sprintf("• *%s · %s* · %s", q.Question.ID, q.Question.Topic, gapLine(in, q))
+		lq := s.question(q.Question)
+		line := fmt.Sprintf("• *%s · %s* · %s", lq.ID, lq.Topic, gapLine(s, q))
 		if g.Action != nil {
-			line += "\n  " + ownerLine(g.Action)
+			line += "\n  " + ownerLine(s, g.Action)
 		}
 		lines = append(lines, line)
 		if rv.Round.State == storage.Revealed && len(buttons) < 25 {
-			label := "Own " + q.Question.ID
+			label := s.T("reveal.own", "Question", q.Question.ID)
 			if g.Action != nil {
-				label = "Change owner of " + q.Question.ID
+				label = s.T("reveal.change_owner_of", "Question", q.Question.ID)
 			}
 			buttons = append(buttons, button(ActionAssign, GapValue(rv.Round.ID, q.Question.ID), label))
 		}
@@ -305,13 +294,13 @@ func fixItBlocks(rv report.Reveal) []slack.Block {
 	return blocks
 }
 
-func oneQuestionBlocks(rv report.Reveal) []slack.Block {
+func oneQuestionBlocks(s speaker, rv report.Reveal) []slack.Block {
 	r := rv.Round
-	text := "*The one question.* " + rv.Instrument.OneQuestion
-	label := "Answer it as a team"
+	text := s.T("reveal.one_question", "Question", s.in.OneQuestion)
+	label := s.T("reveal.answer_it")
 	if r.OneAnswer != "" {
-		text += fmt.Sprintf("\nThe team's answer (%s): _%s_", Mention(r.OneAnswerBy), Inert(r.OneAnswer, maxActionText))
-		label = "Change the answer"
+		text += "\n" + s.T("reveal.team_answer", "By", Mention(r.OneAnswerBy), "Answer", Inert(r.OneAnswer, maxActionText))
+		label = s.T("reveal.change_answer")
 	}
 	blocks := []slack.Block{section("one_question", text)}
 	if r.State == storage.Revealed {
@@ -322,32 +311,35 @@ func oneQuestionBlocks(rv report.Reveal) []slack.Block {
 
 // RenderRevealThread is the reveal's detail, as replies in its thread, in
 // order: question by question, what the pattern says and what to do, how
-// well each lead read the other, and the trend since the last round.
+// well each lead read the other, and the trend since the last round. It
+// speaks the round's language.
 func RenderRevealThread(rv report.Reveal) []Message {
+	s := speak(roundLang(rv.Round), rv.Instrument)
 	var out []Message
-	out = append(out, paginate("Question by question", questionBlocks(rv))...)
-	out = append(out, paginate("What the pattern says, and what to do", adviceBlocks(rv))...)
+	out = append(out, paginate(s.T("thread.questions_fallback"), questionBlocks(s, rv))...)
+	out = append(out, paginate(s.T("thread.advice_fallback"), adviceBlocks(s, rv))...)
 	if p := rv.Comparison.Perception; p != nil {
-		out = append(out, paginate("How well each lead read the other", perceptionBlocks(rv, p))...)
+		out = append(out, paginate(s.T("thread.perception_fallback"), perceptionBlocks(s, rv, p))...)
 	}
 	if rv.Trend != nil {
-		out = append(out, paginate(fmt.Sprintf("Since round %d", rv.Trend.Previous.ID), trendBlocks(rv))...)
+		out = append(out, paginate(s.T("thread.trend_fallback", "Round", rv.Trend.Previous.ID), trendBlocks(s, rv))...)
 	}
 	return out
 }
 
-func scoreLine(in *scoring.Instrument, q scoring.QuestionResult, roles []scoring.Role) string {
+func scoreLine(s speaker, q scoring.QuestionResult, roles []scoring.Role) string {
 	var scores []string
 	for _, role := range roles {
-		if s, ok := q.Scores[role]; ok {
-			scores = append(scores, fmt.Sprintf("%s *%d*", in.RoleShort(role), s))
+		if score, ok := q.Scores[role]; ok {
+			scores = append(scores, fmt.Sprintf("%s *%d*", s.short(role), score))
 		}
 	}
-	return fmt.Sprintf("*%s · %s*: %s", q.Question.ID, q.Question.Topic, strings.Join(scores, " · "))
+	lq := s.question(q.Question)
+	return fmt.Sprintf("*%s · %s*: %s", lq.ID, lq.Topic, strings.Join(scores, " · "))
 }
 
-func questionBlocks(rv report.Reveal) []slack.Block {
-	in, c := rv.Instrument, rv.Comparison
+func questionBlocks(s speaker, rv report.Reveal) []slack.Block {
+	in, c := s.in, rv.Comparison
 	var roles []scoring.Role
 	for _, r := range c.Respondents {
 		roles = append(roles, r.Role)
@@ -357,155 +349,160 @@ func questionBlocks(rv report.Reveal) []slack.Block {
 		blockID string
 		title   string
 	}{
-		{scoring.StructuralGap, "gaps", "*Structural gaps: discuss these first.* The leads are two points apart."},
-		{scoring.MinorDifference, "minor", "*Minor differences*: one point apart."},
-		{scoring.Agreement, "agreement", "*Agreement*: the leads gave the same score."},
+		{scoring.StructuralGap, "gaps", s.T("thread.structural")},
+		{scoring.MinorDifference, "minor", s.T("thread.minor")},
+		{scoring.Agreement, "agreement", s.T("thread.agreement")},
 	}
-	blocks := []slack.Block{section("detail", "*Question by question.* Each respondent's own score; gaps are between the two leads.")}
+	blocks := []slack.Block{section("detail", s.T("thread.detail"))}
 	for _, g := range groups {
 		var lines []string
 		for _, q := range c.InRevealOrder() {
 			if q.Difference == g.kind {
-				lines = append(lines, scoreLine(in, q, roles))
+				lines = append(lines, scoreLine(s, q, roles))
 			}
 		}
-		blocks = append(blocks, sections(g.blockID, g.title, lines)...)
+		blocks = append(blocks, s.sections(g.blockID, g.title, lines)...)
 	}
 	var notes []string
 	for _, n := range c.ObserverNotes {
 		var apart []string
 		for _, lead := range n.Apart {
-			apart = append(apart, fmt.Sprintf("%s %d", in.RoleShort(lead), c.Questions[in.QuestionIndex(n.Question.ID)].Scores[lead]))
+			apart = append(apart, fmt.Sprintf("%s %d", s.short(lead), c.Questions[in.QuestionIndex(n.Question.ID)].Scores[lead]))
 		}
-		notes = append(notes, fmt.Sprintf("%s sees %s differently: %s *%d*, %s.", in.RoleShort(scoring.Observer), n.Question.ID,
-			in.RoleShort(scoring.Observer), n.Observer, strings.Join(apart, ", ")))
+		notes = append(notes, s.T("thread.observer_note", "Observer", s.short(scoring.Observer), "Question", n.Question.ID,
+			"Score", n.Observer, "Leads", strings.Join(apart, ", ")))
 	}
-	blocks = append(blocks, sections("observer", "*Notes from the observer* (not gaps: gaps are between the leads)", notes)...)
+	blocks = append(blocks, s.sections("observer", s.T("thread.observer"), notes)...)
 	return blocks
 }
 
-func adviceBlocks(rv report.Reveal) []slack.Block {
-	in, c := rv.Instrument, rv.Comparison
+func adviceBlocks(s speaker, rv report.Reveal) []slack.Block {
+	in, c := s.in, rv.Comparison
 	var blocks []slack.Block
 	var tiers []string
 	for _, r := range c.Respondents {
-		tiers = append(tiers, fmt.Sprintf("*%s* (%s): %s", r.Tier, in.RoleLabel(r.Role), r.Tier.Summary))
+		tiers = append(tiers, fmt.Sprintf("*%s* (%s): %s", s.tierName(r.Tier), s.role(r.Role), s.tier(r.Tier).Summary))
 	}
-	blocks = append(blocks, sections("tiers", fmt.Sprintf("*What each %s means*", strings.ToLower(c.TeamTier.Word)), tiers)...)
+	blocks = append(blocks, s.sections("tiers", s.T("thread.tiers", "Word", midSentence(s.tier(c.TeamTier).Word)), tiers)...)
 	if len(in.Categories) > 0 {
 		var lines []string
 		for i, cat := range in.Categories {
 			var parts []string
 			for _, r := range c.Respondents {
 				cs := r.Categories[i]
-				parts = append(parts, fmt.Sprintf("%s %d/%d", in.RoleShort(r.Role), cs.Score, cs.Max))
+				parts = append(parts, fmt.Sprintf("%s %d/%d", s.short(r.Role), cs.Score, cs.Max))
 			}
 			lines = append(lines, fmt.Sprintf("%s: %s", cat.Name, strings.Join(parts, " · ")))
 		}
 		for _, z := range c.ZeroCategories {
-			lines = append(lines, fmt.Sprintf(":warning: %s: all zeros from %s, %s.", z.Category.Name, whose(rv, z.Roles), in.ZeroCategoryIs))
+			lines = append(lines, s.T("thread.zero_category", "Category", s.category(z.Category), "Whose", whose(s, rv, z.Roles),
+				"Meaning", in.ZeroCategoryIs))
 		}
-		blocks = append(blocks, sections("categories", "*By category*", lines)...)
+		blocks = append(blocks, s.sections("categories", s.T("thread.categories"), lines)...)
 	}
 	var flags []string
 	for _, f := range c.Flags {
 		steer := ""
 		if !f.RaisedByLead() {
-			steer = " (an observer's flag: noted, it does not reorder the gaps)"
+			steer = " " + s.T("thread.observer_flag")
 		}
-		flags = append(flags, fmt.Sprintf(":triangular_flag_on_post: *%s*, raised by the answers of %s: %s%s", f.Title, whose(rv, f.Roles), f.Meaning, steer))
+		title, meaning := s.flag(f)
+		flags = append(flags, s.T("thread.flag", "Title", title, "Whose", whose(s, rv, f.Roles), "Meaning", meaning)+steer)
 	}
-	blocks = append(blocks, sections("flags", "*Prerequisites*", flags)...)
-	move := fmt.Sprintf("*Next move for %s: %s.*\n%s", c.TeamTier, c.NextMove.Title, c.NextMove.Advice)
+	blocks = append(blocks, s.sections("flags", s.T("thread.prerequisites"), flags)...)
+	next := s.move(c)
+	move := s.T("thread.next_move", "Tier", s.tierName(c.TeamTier), "Title", next.Title, "Advice", next.Advice)
 	if c.ManyGaps && in.ManyGaps != nil {
-		move = fmt.Sprintf("*Next move, with this many structural gaps: %s.*\n%s", c.NextMove.Title, c.NextMove.Advice)
+		move = s.T("thread.next_move_many_gaps", "Title", next.Title, "Advice", next.Advice)
 	}
 	if len(c.Leverage) > 0 {
 		var qs []string
 		for _, id := range c.Leverage {
-			q, _ := in.Question(id)
+			q := s.questionByID(id)
 			qs = append(qs, fmt.Sprintf("%s (%s)", q.ID, q.Topic))
 		}
-		move += "\nHighest-leverage questions not yet in place: " + strings.Join(qs, ", ") + "."
+		move += "\n" + s.T("thread.leverage", "Questions", strings.Join(qs, ", "))
 	}
 	blocks = append(blocks, section("next_move", move))
-	blocks = append(blocks, sections("prerequisites", "*Sequencing*", in.Prerequisites)...)
-	blocks = append(blocks, sections("cautions", "*A caution*", in.Cautions)...)
+	blocks = append(blocks, s.sections("prerequisites", s.T("thread.sequencing"), in.Prerequisites)...)
+	blocks = append(blocks, s.sections("cautions", s.T("thread.caution"), in.Cautions)...)
 	var good []string
 	for _, g := range append(append([]report.Gap(nil), rv.TopGaps...), rv.FixIt...) {
-		q := g.Result.Question
+		q := s.question(g.Result.Question)
 		line := fmt.Sprintf("*%s · %s*", q.ID, q.Topic)
 		if n := len(q.Criteria); n > 0 {
-			line += fmt.Sprintf(": a %d means %s", q.Criteria[n-1].Score, lowerFirst(q.Criteria[n-1].When))
+			line += s.T("thread.means", "Score", q.Criteria[n-1].Score, "When", s.lowerFirst(q.Criteria[n-1].When))
 		}
-		line += fmt.Sprintf(" A first 30-day step: %s", q.Suggestion)
+		line += " " + s.T("thread.first_step", "Suggestion", q.Suggestion)
 		if q.Guide != "" {
-			line += fmt.Sprintf(" (see %s)", q.Guide)
+			line += " " + s.T("thread.see", "Guide", q.Guide)
 		}
 		good = append(good, line)
 	}
-	blocks = append(blocks, sections("what_good_is", "*What good looks like, for the gaps to own*", good)...)
+	blocks = append(blocks, s.sections("what_good_is", s.T("thread.what_good_is"), good)...)
 	return blocks
 }
 
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
+// lowerFirst lowers a sentence's first letter where the language has case
+// and the sentence continues another one.
+func (s speaker) lowerFirst(text string) string {
+	if text == "" || s.T("grammar.lower_continuation") != "yes" {
+		return text
 	}
-	return strings.ToLower(s[:1]) + s[1:]
+	r, size := utf8.DecodeRuneInString(text)
+	return string(unicode.ToLower(r)) + text[size:]
 }
 
 // whose names the respondents holding roles: "<@U1> (Marketing lead)".
-func whose(rv report.Reveal, roles []scoring.Role) string {
+func whose(s speaker, rv report.Reveal, roles []scoring.Role) string {
 	var names []string
 	for _, role := range roles {
 		p, _ := rv.Respondent(role)
-		names = append(names, fmt.Sprintf("%s (%s)", Mention(p.UserID), rv.Instrument.RoleLabel(role)))
+		names = append(names, fmt.Sprintf("%s (%s)", Mention(p.UserID), s.role(role)))
 	}
-	return JoinAnd(names)
+	return s.JoinAnd(names)
 }
 
-func perceptionBlocks(rv report.Reveal, p *scoring.Perception) []slack.Block {
-	in := rv.Instrument
+func perceptionBlocks(s speaker, rv report.Reveal, p *scoring.Perception) []slack.Block {
 	var lines []string
 	for _, l := range p.Leads {
-		who := in.RoleLabel(l.Role)
-		other := in.RoleShort(l.Role.Other())
+		who := s.role(l.Role)
+		other := s.short(l.Role.Other())
 		if l.Predicted == 0 {
-			lines = append(lines, fmt.Sprintf("*%s* made no predictions.", who))
+			lines = append(lines, s.T("perception.none", "Who", who))
 			continue
 		}
-		line := fmt.Sprintf("*%s* read the other side right on %d of %d.", who, l.Right, l.Predicted)
+		line := s.T("perception.read", "Who", who, "Right", l.Right, "Predicted", l.Predicted)
 		for _, m := range l.Misses {
-			line += fmt.Sprintf("\n• %s expected %s to answer %d on %s; %s answered %d.",
-				in.RoleShort(l.Role), other, m.Predicted, m.Question.ID, other, m.Actual)
+			line += "\n• " + s.T("perception.miss", "Lead", s.short(l.Role), "Other", other, "Predicted", m.Predicted,
+				"Question", m.Question.ID, "Actual", m.Actual)
 		}
 		lines = append(lines, line)
 	}
-	blocks := sections("perception", "*How well each lead read the other.* Before the reveal, each lead could guess the other's answers.", lines)
+	blocks := s.sections("perception", s.T("perception.title"), lines)
 	var spots []string
 	for _, b := range p.BlindSpots {
 		var missed []string
 		for _, r := range b.Missed {
-			missed = append(missed, in.RoleShort(r))
+			missed = append(missed, s.short(r))
 		}
-		spots = append(spots, fmt.Sprintf("*%s · %s*: %s apart, and %s did not see it coming.",
-			b.Question.ID, b.Question.Topic, plural(b.LeadGap, "point"), JoinAnd(missed)))
+		q := s.question(b.Question)
+		spots = append(spots, s.T("perception.blind_spot", "Question", q.ID, "Topic", q.Topic,
+			"Points", s.N("perception.points", b.LeadGap), "Missed", s.JoinAnd(missed)))
 	}
-	return append(blocks, sections("blind_spots", "*Blind spots*: the leads disagree, and the guesses missed it.", spots)...)
+	return append(blocks, s.sections("blind_spots", s.T("perception.blind_spots"), spots)...)
 }
 
-func trendBlocks(rv report.Reveal) []slack.Block {
+func trendBlocks(s speaker, rv report.Reveal) []slack.Block {
 	t := rv.Trend
-	in := rv.Instrument
 	lines := []string{}
 	if t.TeamTierBefore.Number != t.TeamTierNow.Number {
-		lines = append(lines, fmt.Sprintf("Team: %s → *%s*", t.TeamTierBefore, t.TeamTierNow))
+		lines = append(lines, s.T("trend.team", "Before", s.tierName(t.TeamTierBefore), "Now", s.tierName(t.TeamTierNow)))
 	} else {
-		lines = append(lines, fmt.Sprintf("Team unchanged: %s", t.TeamTierNow))
+		lines = append(lines, s.T("trend.team_unchanged", "Now", s.tierName(t.TeamTierNow)))
 	}
 	for _, tc := range t.Tiers {
-		lines = append(lines, fmt.Sprintf("%s: %d → %d (%s → %s)", in.RoleLabel(tc.Role), tc.TotalBefore, tc.TotalNow, tc.Before, tc.Now))
+		lines = append(lines, fmt.Sprintf("%s: %d → %d (%s → %s)", s.role(tc.Role), tc.TotalBefore, tc.TotalNow, s.tierName(tc.Before), s.tierName(tc.Now)))
 	}
 	var moves []string
 	for _, m := range t.Moves {
@@ -516,38 +513,43 @@ func trendBlocks(rv report.Reveal) []slack.Block {
 		case m.Now.Combined < m.Before.Combined:
 			arrow = "↓"
 		}
-		moves = append(moves, fmt.Sprintf("%s %s combined %d → %d, lead gap %d → %d", m.Question.ID, arrow,
-			m.Before.Combined, m.Now.Combined, m.Before.LeadGap, m.Now.LeadGap))
+		moves = append(moves, s.T("trend.move", "Question", m.Question.ID, "Arrow", arrow, "CombinedBefore", m.Before.Combined,
+			"CombinedNow", m.Now.Combined, "GapBefore", m.Before.LeadGap, "GapNow", m.Now.LeadGap))
 	}
 	if len(moves) == 0 {
-		lines = append(lines, "No question's scores moved.")
+		lines = append(lines, s.T("trend.no_moves"))
 	}
 	for _, pc := range t.Perception {
-		before, now := "no guesses", "no guesses"
+		before, now := s.T("trend.no_guesses"), s.T("trend.no_guesses")
 		if pc.PredictedBefore > 0 {
-			before = fmt.Sprintf("%d of %d right", pc.RightBefore, pc.PredictedBefore)
+			before = s.T("trend.right", "Right", pc.RightBefore, "Predicted", pc.PredictedBefore)
 		}
 		if pc.PredictedNow > 0 {
-			now = fmt.Sprintf("%d of %d right", pc.RightNow, pc.PredictedNow)
+			now = s.T("trend.right", "Right", pc.RightNow, "Predicted", pc.PredictedNow)
 		}
-		lines = append(lines, fmt.Sprintf("%s reading the other side: %s → %s", in.RoleLabel(pc.Role), before, now))
+		lines = append(lines, s.T("trend.reading", "Role", s.role(pc.Role), "Before", before, "Now", now))
 	}
-	blocks := sections("trend", fmt.Sprintf("*Since round %d* (%s)", t.Previous.ID, Day(*t.Previous.RevealedAt)), lines)
-	return append(blocks, sections("moves", "*Questions that moved*", moves)...)
+	blocks := s.sections("trend", s.T("trend.title", "Round", t.Previous.ID, "Day", s.day(*t.Previous.RevealedAt)), lines)
+	return append(blocks, s.sections("moves", s.T("trend.moves"), moves)...)
 }
 
-// ChartInput turns a reveal into the chart's data: every question, each
-// respondent's score side by side, structural gaps marked, and the previous
-// round's scores beside them when the team has one.
+// ChartInput turns a reveal into the chart's data, in the round's language:
+// every question, each respondent's score side by side, structural gaps
+// marked, and the previous round's scores beside them when the team has
+// one.
 func ChartInput(rv report.Reveal) chart.Input {
-	in, c := rv.Instrument, rv.Comparison
+	s := speak(chartLanguage(roundLang(rv.Round)), rv.Instrument)
+	in, c := s.in, rv.Comparison
 	input := chart.Input{
-		Title: fmt.Sprintf("Round %d · %s", rv.Round.ID, in.Name),
-		Max:   in.Scale.Max,
+		Title:      s.T("chart.title", "Round", rv.Round.ID, "Instrument", in.Name),
+		Max:        in.Scale.Max,
+		GapCaption: s.T("chart.gap_caption"),
 	}
-	for s := in.Scale.Min; s <= in.Scale.Max; s++ {
-		input.ScaleLabels = append(input.ScaleLabels, fmt.Sprintf("%d %s", s, strings.ToLower(in.ScoreLabel(s))))
+	for sc := in.Scale.Min; sc <= in.Scale.Max; sc++ {
+		input.ScaleLabels = append(input.ScaleLabels, fmt.Sprintf("%d %s", sc, strings.ToLower(in.ScoreLabel(sc))))
 	}
+	input.NoAnswers = " " + s.T("chart.no_answers")
+	input.Caption = []string{s.T("chart.stub", "Zero", fmt.Sprintf("%q (0)", input.ScaleLabels[0])), s.T("chart.no_bar")}
 	for _, q := range c.Questions {
 		input.Questions = append(input.Questions, q.Question.ID)
 		input.Gaps = append(input.Gaps, q.Difference == scoring.StructuralGap)
@@ -559,23 +561,34 @@ func ChartInput(rv report.Reveal) chart.Input {
 			if !ok {
 				continue
 			}
-			s := chart.Series{Label: spec.Short}
+			sr := chart.Series{Label: spec.Short}
 			for _, q := range in.Questions {
 				score, ok := r.Answers[q.ID]
 				if !ok {
-					s.Scores = append(s.Scores, math.NaN())
+					sr.Scores = append(sr.Scores, math.NaN())
 					continue
 				}
-				s.Scores = append(s.Scores, float64(score))
+				sr.Scores = append(sr.Scores, float64(score))
 			}
-			out = append(out, s)
+			out = append(out, sr)
 		}
 		return out
 	}
 	input.Current = series(c)
 	if rv.Trend != nil {
 		input.Previous = series(rv.Trend.PreviousComparison)
-		input.PreviousLabel = fmt.Sprintf("round %d", rv.Trend.Previous.ID)
+		input.PreviousLabel = s.T("chart.previous", "Round", rv.Trend.Previous.ID)
 	}
 	return input
+}
+
+// chartLanguage is the language the chart is drawn in: the round's, where
+// the chart's font has the script. Its font (Liberation Sans, compiled in)
+// has no Japanese glyphs, so a Japanese round's chart is labelled in
+// English; its messages, alt text and comment stay Japanese.
+func chartLanguage(l locale.Lang) locale.Lang {
+	if l == locale.Japanese {
+		return locale.English
+	}
+	return l
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
@@ -17,96 +18,106 @@ type RoundStatus struct {
 	Instrument  *scoring.Instrument
 	Round       storage.Round
 	Respondents []storage.Respondent
+	// Lang is the reader's language where one person reads it (status, the
+	// App Home); the announcement and the deadline note, which the channel
+	// reads, speak the round's.
+	Lang locale.Lang
 }
 
 // Progress says how far a respondent is, never what they answered.
-func Progress(r storage.Respondent) string {
+func Progress(l locale.Lang, r storage.Respondent) string {
+	p := locale.For(l)
 	switch {
 	case r.Submitted():
-		return "✓ submitted"
+		return p.T("progress.submitted")
 	case r.Declined():
-		return "— declined"
+		return p.T("progress.declined")
 	case r.Answered > 0:
-		return "— answering"
+		return p.T("progress.answering")
 	default:
-		return "— not started"
+		return p.T("progress.not_started")
 	}
 }
 
-func (s RoundStatus) people() string {
-	var people []string
-	for _, p := range s.Respondents {
-		people = append(people, fmt.Sprintf("%s (%s)", Mention(p.UserID), s.Instrument.RoleLabel(p.Role)))
+// progressLine is "Marketing lead <@U1> ✓ submitted", for each respondent.
+func (rs RoundStatus) progressLines(s speaker) []string {
+	var progress []string
+	for _, p := range rs.Respondents {
+		progress = append(progress, fmt.Sprintf("%s %s %s", s.role(p.Role), Mention(p.UserID), Progress(s.Lang(), p)))
 	}
-	return JoinAnd(people)
+	return progress
 }
 
 // RenderAnnouncement is the channel message that announces a round and then
-// shows its progress, updated in place.
-func RenderAnnouncement(s RoundStatus) Message {
-	r, in := s.Round, s.Instrument
-	var progress []string
-	for _, p := range s.Respondents {
-		progress = append(progress, fmt.Sprintf("%s %s %s", in.RoleLabel(p.Role), Mention(p.UserID), Progress(p)))
+// shows its progress, updated in place, in the round's language.
+func RenderAnnouncement(rs RoundStatus) Message {
+	r := rs.Round
+	s := speak(roundLang(r), rs.Instrument)
+	in := s.in
+	progress := rs.progressLines(s)
+	var people []string
+	for _, p := range rs.Respondents {
+		people = append(people, fmt.Sprintf("%s (%s)", Mention(p.UserID), s.role(p.Role)))
 	}
-	intro := fmt.Sprintf("%s started a round of the *%s* (%d questions, about %d minutes). %s each answer on their own, in a DM from me. "+
-		"*Answers stay hidden until everyone has submitted*; then I post the comparison here, question by question.",
-		Mention(r.FacilitatorID), in.Name, len(in.Questions), in.Minutes, s.people())
+	intro := s.T("announcement.intro", "Facilitator", Mention(r.FacilitatorID), "Instrument", in.Name,
+		"Questions", s.N("questionnaire.questions", len(in.Questions)), "Minutes", s.N("questionnaire.minutes", in.Minutes),
+		"People", s.JoinAnd(people))
 	var state string
 	switch r.State {
 	case storage.Collecting:
-		state = fmt.Sprintf("Due %s.", Date(r.DeadlineAt))
+		state = s.T("announcement.due", "Due", s.date(r.DeadlineAt))
 	case storage.Revealed, storage.Closed:
-		state = "*All answers are in.* The comparison is below."
-		for _, p := range s.Respondents {
+		state = s.T("announcement.all_in")
+		for _, p := range rs.Respondents {
 			if !p.Submitted() {
-				state = "*Both leads' answers are in.* The comparison is below."
+				state = s.T("announcement.leads_in")
 			}
 		}
 	case storage.Cancelled:
-		state = "*Cancelled.* No answers were shared."
+		state = s.T("announcement.cancelled")
 		if r.CancelledBy != "" {
-			state = fmt.Sprintf("*Cancelled by %s.* No answers were shared.", Mention(r.CancelledBy))
+			state = s.T("announcement.cancelled_by", "User", Mention(r.CancelledBy))
 		}
 	}
 	return Message{
-		Text: fmt.Sprintf("Alignment round %d in progress: %s", r.ID, strings.Join(progress, " · ")),
+		Text: s.T("announcement.fallback", "Round", r.ID, "Progress", strings.Join(progress, " · ")),
 		Blocks: []slack.Block{
-			header("Marketing-Sales alignment round"),
+			header(s.T("announcement.title")),
 			section("intro", intro),
 			section("progress", strings.Join(progress, " · ")),
-			contextBlock("state", state, fmt.Sprintf("Round %d · `/alignment status` for details", r.ID)),
+			contextBlock("state", state, s.T("announcement.details", "Round", r.ID)),
 		},
 	}
 }
 
 // RenderDeadlineMissingLead is the channel note at the deadline when a lead
 // has not submitted: never a one-sided comparison.
-func RenderDeadlineMissingLead(s RoundStatus) Message {
+func RenderDeadlineMissingLead(rs RoundStatus) Message {
+	s := speak(roundLang(rs.Round), rs.Instrument)
 	var waiting []string
-	for _, p := range s.Respondents {
+	for _, p := range rs.Respondents {
 		if !p.Submitted() && p.Role.IsLead() {
-			state := "has not submitted"
+			state := s.T("deadline.not_submitted")
 			if p.Declined() {
-				state = "declined"
+				state = s.T("deadline.declined")
 			}
-			waiting = append(waiting, fmt.Sprintf("%s (%s, %s)", Mention(p.UserID), s.Instrument.RoleLabel(p.Role), state))
+			waiting = append(waiting, fmt.Sprintf("%s (%s, %s)", Mention(p.UserID), s.role(p.Role), state))
 		}
 	}
-	text := fmt.Sprintf("The deadline for round %d has passed. Still waiting on %s: the comparison needs both leads, so it is posted as soon as they submit. "+
-		"%s can give more time with `/alignment extend 3d` or stop with `/alignment cancel`.",
-		s.Round.ID, JoinAnd(waiting), Mention(s.Round.FacilitatorID))
+	text := s.T("deadline.text", "Round", rs.Round.ID, "Waiting", s.JoinAnd(waiting), "Facilitator", Mention(rs.Round.FacilitatorID))
 	return Message{Text: text, Blocks: []slack.Block{section("deadline", text)}}
 }
 
-// RenderDeclined tells the facilitator, by DM, that a respondent declined.
-func RenderDeclined(in *scoring.Instrument, round storage.Round, who storage.Respondent) Message {
-	what := "The round goes on without them."
+// RenderDeclined tells the facilitator, by DM in their language l, that a
+// respondent declined.
+func RenderDeclined(l locale.Lang, in *scoring.Instrument, round storage.Round, who storage.Respondent) Message {
+	s := speak(l, in)
+	what := s.T("declined.observer")
 	if who.Role.IsLead() {
-		what = "The comparison needs both leads: `/alignment cancel` in the channel, then start again with someone else."
+		what = s.T("declined.lead")
 	}
-	text := fmt.Sprintf("%s (%s) declined round %d in %s. %s",
-		Mention(who.UserID), in.RoleLabel(who.Role), round.ID, ChannelRef(round.ChannelID), what)
+	text := s.T("declined.text", "User", Mention(who.UserID), "Role", s.role(who.Role), "Round", round.ID,
+		"Channel", ChannelRef(round.ChannelID), "What", what)
 	return Message{Text: text, Blocks: []slack.Block{section("declined", text)}}
 }
 
@@ -125,32 +136,29 @@ const (
 // button that opens their questionnaire where they left off. It is sent only
 // to them; the channel never hears who is late before the deadline.
 func RenderRespondentNudge(q Questionnaire, kind NudgeKind, now time.Time) Message {
-	in := q.Instrument
+	s := q.speaker()
+	in := s.in
 	total := len(in.Questions)
 	left := total - len(q.Answers)
 	var what, label string
 	switch {
 	case left == 0:
-		what = fmt.Sprintf("all %d questions are answered and waiting for you to submit", total)
-		label = "Review and submit"
+		what = s.N("nudge.all_answered", total)
+		label = s.T("nudge.review")
 	case left == total:
-		what = fmt.Sprintf("%d questions, about %d minutes", total, in.Minutes)
-		label = "Start answering"
+		what = s.T("nudge.to_start", "Questions", s.N("questionnaire.questions", total), "Minutes", s.N("questionnaire.minutes", in.Minutes))
+		label = s.T("nudge.start")
 	default:
-		what = fmt.Sprintf("%s left (%s)", plural(left, "question"), strings.Join(in.Unanswered(q.Answers), ", "))
-		label = "Continue where you left off"
+		what = s.N("nudge.left", left, "Questions", strings.Join(in.Unanswered(q.Answers), ", "))
+		label = s.T("nudge.continue")
 	}
-	text := fmt.Sprintf("A reminder about your alignment questionnaire for %s: %s. Due %s. Your answers stay private until everyone has submitted.",
-		ChannelRef(q.Round.ChannelID), what, Date(q.Round.DeadlineAt))
+	where := ChannelRef(q.Round.ChannelID)
+	text := s.T("nudge.text", "Channel", where, "What", what, "Due", s.date(q.Round.DeadlineAt))
 	if kind == NudgeFinal || !now.Before(q.Round.DeadlineAt) {
-		text = fmt.Sprintf("The deadline for your alignment questionnaire for %s has passed, and the team is waiting on your answers: %s. "+
-			"The comparison is posted as soon as both leads have submitted. This is my last reminder.", ChannelRef(q.Round.ChannelID), what)
+		text = s.T("nudge.final", "Channel", where, "What", what)
 	}
 	slot := Slot{Round: q.Round.ID, Role: q.Respondent.Role}
-	decline := button(ActionDecline, slot.String(), "Not me / decline")
-	decline.Confirm = slack.NewConfirmationBlockObject(plain("Decline this round?"),
-		plain("The person who started it is told, so they can ask someone else. Nothing you answered is shared."),
-		plain("Decline"), plain("Keep it"))
+	decline := declineButton(s, slot.String())
 	return Message{Text: text, Blocks: []slack.Block{
 		section("nudge", text),
 		actions("nudge_actions", primary(button(ActionContinue, slot.String(), label)), decline),
@@ -171,45 +179,50 @@ const (
 	NudgeRoundOver
 )
 
-// RenderNudgeDone replaces a reminder once it has served, saying why.
-func RenderNudgeDone(round storage.Round, why NudgeEnd) Message {
+// RenderNudgeDone replaces a reminder once it has served, saying why, in
+// the respondent's language l.
+func RenderNudgeDone(l locale.Lang, round storage.Round, why NudgeEnd) Message {
+	p := locale.For(l)
 	where := ChannelRef(round.ChannelID)
 	var text string
 	switch why {
 	case NudgeSubmitted:
-		text = fmt.Sprintf("Thank you: your answers for %s are in.", where)
+		text = p.T("nudge_done.submitted", "Channel", where)
 	case NudgeDeclined:
-		text = fmt.Sprintf("You declined the round for %s; the person who started it was told.", where)
+		text = p.T("nudge_done.declined", "Channel", where)
 	case NudgeRoundOver:
-		text = fmt.Sprintf("The round for %s is over: your questionnaire says how it ended.", where)
+		text = p.T("nudge_done.round_over", "Channel", where)
 	default:
-		text = fmt.Sprintf("Your questionnaire for %s continues in the newer message below.", where)
+		text = p.T("questionnaire.moved", "Channel", where)
 	}
 	return Message{Text: text, Blocks: []slack.Block{contextBlock("done", text)}}
 }
 
 // RenderRerunReminder books the team's next round: a week before and on the
-// day, with a one-click start using the same people.
+// day, with a one-click start using the same people, in the round's
+// language.
 func RenderRerunReminder(in *scoring.Instrument, round storage.Round, respondents []storage.Respondent, every time.Duration, today bool) Message {
-	when := fmt.Sprintf("is due %s", Day(*round.NextRoundAt))
+	s := speak(roundLang(round), in)
+	when := s.T("rerun.due", "Day", s.day(*round.NextRoundAt))
 	if today {
-		when = "is due today"
+		when = s.T("rerun.due_today")
 	}
 	var people []string
 	for _, r := range respondents {
-		people = append(people, fmt.Sprintf("%s (%s)", Mention(r.UserID), in.RoleLabel(r.Role)))
+		people = append(people, fmt.Sprintf("%s (%s)", Mention(r.UserID), s.role(r.Role)))
 	}
-	text := fmt.Sprintf("The next alignment round %s: %s since round %d of the *%s*. Moving a tier takes 60 to 90 days of steady work; "+
-		"running the diagnostic again shows whether it happened, and whether the owned gaps closed. Same people as last time: %s.",
-		when, Interval(every), round.ID, in.Name, JoinAnd(people))
+	text := s.T("rerun.text", "When", when, "Interval", s.Interval(every), "Round", round.ID, "Instrument", s.in.Name,
+		"People", s.JoinAnd(people))
 	return Message{Text: text, Blocks: []slack.Block{
 		section("rerun", text),
-		actions("rerun_actions", primary(button(ActionStartNext, RoundValue(round.ID), "Start next round"))),
+		actions("rerun_actions", primary(button(ActionStartNext, RoundValue(round.ID), s.T("rerun.start")))),
 	}}
 }
 
 // Parked is what the facilitator is told when a delivery was given up.
 type Parked struct {
+	// Lang is the facilitator's language.
+	Lang  locale.Lang
 	Round storage.Round
 	// What was not delivered: "the questionnaire to <@U1> (Marketing lead)".
 	What string
@@ -222,28 +235,31 @@ type Parked struct {
 // RenderParked tells a round's facilitator, by DM, that something could not
 // be delivered, why (in Slack's words made plain) and what to do.
 func RenderParked(p Parked) Message {
-	text := fmt.Sprintf("I couldn't deliver %s for round %d in %s: %s. %s",
-		p.What, p.Round.ID, ChannelRef(p.Round.ChannelID), SlackErrorMeaning(p.SlackError, p.Round.ChannelID), p.Advice)
+	pr := locale.For(p.Lang)
+	text := pr.T("parked.text", "What", p.What, "Round", p.Round.ID, "Channel", ChannelRef(p.Round.ChannelID),
+		"Why", SlackErrorMeaning(p.Lang, p.SlackError, p.Round.ChannelID), "Advice", p.Advice)
 	return Message{Text: text, Blocks: []slack.Block{section("parked", text)}}
 }
 
-// SlackErrorMeaning says what a Slack error code means for a delivery.
-func SlackErrorMeaning(code, channelID string) string {
+// SlackErrorMeaning says, in l, what a Slack error code means for a
+// delivery.
+func SlackErrorMeaning(l locale.Lang, code, channelID string) string {
+	p := locale.For(l)
 	switch code {
 	case "":
-		return "Slack kept failing, even after ten tries"
+		return p.T("slack_error.kept_failing")
 	case "msg_too_long", "invalid_blocks", "invalid_blocks_format", "no_text":
-		return fmt.Sprintf("Slack refused the message itself (%s); this is a bug in alignbot, please report it", code)
+		return p.T("slack_error.refused_message", "Code", code)
 	case "not_in_channel", "channel_not_found", "is_archived":
-		return fmt.Sprintf("I'm not a member of %s (Slack: %s); invite me with `/invite @alignbot`", ChannelRef(channelID), code)
+		return p.T("slack_error.not_in_channel", "Channel", ChannelRef(channelID), "Code", code)
 	case "user_disabled", "user_not_found", "account_inactive":
-		return fmt.Sprintf("the person's account is deactivated (Slack: %s)", code)
+		return p.T("slack_error.deactivated", "Code", code)
 	case "cannot_dm_bot", "user_is_bot":
-		return fmt.Sprintf("the person is a bot (Slack: %s)", code)
+		return p.T("slack_error.bot", "Code", code)
 	case "ratelimited":
-		return "Slack kept asking me to slow down"
+		return p.T("slack_error.ratelimited")
 	case "invalid_auth", "not_authed", "token_revoked", "missing_scope":
-		return fmt.Sprintf("Slack refused my token (%s); an admin needs to reinstall alignbot", code)
+		return p.T("slack_error.token", "Code", code)
 	}
-	return "Slack answered " + code
+	return p.T("slack_error.unknown", "Code", code)
 }

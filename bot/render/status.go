@@ -4,104 +4,112 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
 
-// StartUsage is how a round is started.
-const StartUsage = "`/alignment start @marketing-lead @sales-lead [@observer] [#channel] [instrument]`"
+// StartUsage is how a round is started, in l: the command's words stay, the
+// placeholders read in the language.
+func StartUsage(l locale.Lang) string { return locale.For(l).T("usage.start") }
 
-// Help is /alignment help: every subcommand and instrument.
-func Help() string {
+// Help is /alignment help in l: every subcommand and instrument.
+func Help(l locale.Lang) string {
+	p := locale.For(l)
 	var ins []string
-	for _, in := range scoring.Instruments {
-		ins = append(ins, fmt.Sprintf("`%s` (%s, %d questions)", in.ID, in.Name, len(in.Questions)))
+	for _, base := range scoring.Instruments {
+		in := p.Instrument(base)
+		ins = append(ins, p.T("help.instrument", "ID", "`"+in.ID+"`", "Name", in.Name, "Questions", p.N("questionnaire.questions", len(in.Questions))))
 	}
-	return "*alignbot* runs the Marketing-Sales Alignment Maturity Diagnostic: the marketing lead and the sales lead " +
-		"(and optionally a RevOps observer) score the practices on their own, nobody sees anyone's answers until all are in, " +
-		"then the comparison is posted here, question by question.\n\n" +
-		"• " + StartUsage + ": start a round (no arguments opens a form)\n" +
-		"• `/alignment status`: who has submitted (never what), the deadline, and the owned gaps\n" +
-		"• `/alignment history`: this channel's rounds, tiers and how many owned gaps closed\n" +
-		"• `/alignment extend 3d`: give respondents more time (the facilitator, a respondent or an admin)\n" +
-		"• `/alignment cancel`: cancel the round collecting answers (the facilitator or an admin)\n" +
-		"• `/alignment assign Q3 @owner <30-day action>`: name an owner for one of the gaps to own\n" +
-		"• `/alignment addressed Q3`: mark a gap as already being addressed; the next one moves up (`/alignment unaddressed Q3` takes it back)\n" +
-		"• `/alignment help`: this message\n\n" +
-		"Instruments: " + JoinAnd(ins) + "; the first is the default."
+	var langs []string
+	for _, lang := range locale.Langs {
+		langs = append(langs, fmt.Sprintf("`lang:%s` %s", lang, lang.Name()))
+	}
+	return p.T("help.text", "Usage", StartUsage(l), "Instruments", p.JoinAnd(ins), "Languages", strings.Join(langs, ", "))
 }
 
-// Status is /alignment status for a channel's latest round.
+// Status is /alignment status for a channel's latest round, in the reader's
+// language rs.Lang.
 func Status(rs RoundStatus, rv *report.Reveal) string {
-	r, in := rs.Round, rs.Instrument
+	r := rs.Round
+	s := speak(rs.Lang, rs.Instrument)
+	in := s.in
 	where := ChannelRef(r.ChannelID)
 	switch r.State {
 	case storage.Collecting:
 		var lines []string
-		for _, p := range rs.Respondents {
-			lines = append(lines, fmt.Sprintf("• %s %s %s", in.RoleLabel(p.Role), Mention(p.UserID), Progress(p)))
+		for _, line := range rs.progressLines(s) {
+			lines = append(lines, "• "+line)
 		}
-		return fmt.Sprintf("*Round %d* of the %s in %s, started by %s, is collecting answers; due %s.\n%s\nAnswers stay hidden until everyone has submitted.",
-			r.ID, in.Name, where, Mention(r.FacilitatorID), Date(r.DeadlineAt), strings.Join(lines, "\n"))
+		return s.T("status.collecting", "Round", r.ID, "Instrument", in.Name, "Channel", where, "Facilitator", Mention(r.FacilitatorID),
+			"Due", s.date(r.DeadlineAt), "Progress", strings.Join(lines, "\n"))
 	case storage.Cancelled:
-		return fmt.Sprintf("Round %d in %s was cancelled. Start a new one with %s.", r.ID, where, StartUsage)
+		return s.T("status.cancelled", "Round", r.ID, "Channel", where, "Usage", StartUsage(s.Lang()))
 	}
-	lines := []string{fmt.Sprintf("*Round %d* of the %s in %s was revealed %s. Team: *%s*.", r.ID, in.Name, where, Day(*r.RevealedAt), rv.Comparison.TeamTier)}
+	lines := []string{s.T("status.revealed", "Round", r.ID, "Instrument", in.Name, "Channel", where, "Day", s.day(*r.RevealedAt),
+		"Tier", s.tierName(rv.Comparison.TeamTier))}
 	for _, g := range append(append([]report.Gap(nil), rv.TopGaps...), rv.FixIt...) {
-		q := g.Result.Question
+		q := s.question(g.Result.Question)
 		line := fmt.Sprintf("• %s · %s: ", q.ID, q.Topic)
 		if g.FixIt {
-			line = fmt.Sprintf("• %s · %s (fix-it): ", q.ID, q.Topic)
+			line = fmt.Sprintf("• %s · %s %s: ", q.ID, q.Topic, s.T("status.fix_it"))
 		}
 		if a := g.Action; a != nil {
-			line += fmt.Sprintf("%s, _%s_, due %s, %s", Mention(a.OwnerID), Inert(a.Description, maxActionText), Day(a.DueAt), StatusLabel(a.Status))
+			line += s.T("status.owned", "Owner", Mention(a.OwnerID), "Action", Inert(a.Description, maxActionText), "Day", s.day(a.DueAt),
+				"Status", s.status(a.Status))
 		} else if !g.FixIt {
-			line += "no owner yet: `/alignment assign " + q.ID + " @owner <action>`"
+			line += s.T("status.no_owner", "Question", q.ID)
 		} else {
 			continue
 		}
 		lines = append(lines, line)
 	}
 	if len(rv.TopGaps) == 0 {
-		lines = append(lines, "No gaps to own.")
+		lines = append(lines, s.T("status.no_gaps"))
 	}
 	if r.State == storage.Closed {
-		lines = append(lines, "All actions on the top gaps are done; the round is closed.")
+		lines = append(lines, s.T("status.closed"))
 	}
 	if r.NextRoundAt != nil {
-		lines = append(lines, fmt.Sprintf("Next round booked for %s.", Day(*r.NextRoundAt)))
+		lines = append(lines, s.T("status.next", "Day", s.day(*r.NextRoundAt)))
 	}
 	return Clip(strings.Join(lines, "\n"), maxSection)
 }
 
-// NoRounds is what status and history say about a channel without rounds.
-func NoRounds(channelID string) string {
-	return fmt.Sprintf("No alignment rounds in %s yet. Start one with %s.", ChannelRef(channelID), StartUsage)
+// NoRounds is what status and history say, in l, about a channel without
+// rounds.
+func NoRounds(l locale.Lang, channelID string) string {
+	return locale.For(l).T("status.no_rounds", "Channel", ChannelRef(channelID), "Usage", StartUsage(l))
 }
 
-// History is /alignment history: the channel's rounds, newest first, each
-// instrument's rounds together, since only rounds of the same instrument
-// compare.
-func History(channelID string, rows []report.HistoryRow) string {
+// History is /alignment history in l: the channel's rounds, newest first,
+// each instrument's rounds together, since only rounds of the same
+// instrument compare.
+func History(l locale.Lang, channelID string, rows []report.HistoryRow) string {
 	if len(rows) == 0 {
-		return NoRounds(channelID)
+		return NoRounds(l, channelID)
 	}
+	p := locale.For(l)
 	byInstrument := map[string][]string{}
 	var order []string
 	for _, row := range rows {
 		r := row.Round
-		line := fmt.Sprintf("• Round %d, started %s: ", r.ID, Day(r.CreatedAt))
+		s := speak(l, nil)
+		if row.Reveal != nil {
+			s = speak(l, row.Reveal.Instrument)
+		}
+		line := p.T("history.round", "Round", r.ID, "Day", s.day(r.CreatedAt))
 		switch {
 		case r.State == storage.Collecting:
-			line += "collecting answers"
+			line += p.T("history.collecting")
 		case r.State == storage.Cancelled:
-			line += "cancelled"
+			line += p.T("history.cancelled")
 		case row.Reveal != nil:
 			rv := row.Reveal
 			var totals []string
 			for _, res := range rv.Comparison.Respondents {
-				totals = append(totals, fmt.Sprintf("%s %d", rv.Instrument.RoleShort(res.Role), res.Total))
+				totals = append(totals, fmt.Sprintf("%s %d", s.short(res.Role), res.Total))
 			}
 			done := 0
 			for _, a := range rv.Actions {
@@ -109,10 +117,10 @@ func History(channelID string, rows []report.HistoryRow) string {
 					done++
 				}
 			}
-			line += fmt.Sprintf("team *%s* (%s), %s, %d of %d actions done", rv.Comparison.TeamTier, strings.Join(totals, ", "),
-				plural(rv.Comparison.StructuralGaps, "structural gap"), done, len(rv.Actions))
+			line += p.T("history.revealed", "Tier", s.tierName(rv.Comparison.TeamTier), "Totals", strings.Join(totals, ", "),
+				"Gaps", p.N("reveal.structural_gaps", rv.Comparison.StructuralGaps), "Done", done, "Actions", len(rv.Actions))
 			if row.Measured {
-				line += fmt.Sprintf("; owned gaps closed by the next round: *%d of %d*", row.Closed, row.Owned)
+				line += p.T("history.closed", "Closed", row.Closed, "Owned", row.Owned)
 			}
 		}
 		if _, seen := byInstrument[r.Instrument]; !seen {
@@ -120,11 +128,11 @@ func History(channelID string, rows []report.HistoryRow) string {
 		}
 		byInstrument[r.Instrument] = append(byInstrument[r.Instrument], line)
 	}
-	lines := []string{fmt.Sprintf("*Alignment rounds in %s*, newest first:", ChannelRef(channelID))}
+	lines := []string{p.T("history.title", "Channel", ChannelRef(channelID))}
 	for _, id := range order {
 		name := id
 		if in, ok := scoring.Lookup(id); ok {
-			name = in.Name
+			name = p.Instrument(in).Name
 		}
 		lines = append(lines, "_"+name+"_")
 		lines = append(lines, byInstrument[id]...)
@@ -136,6 +144,8 @@ func History(channelID string, rows []report.HistoryRow) string {
 type Pending struct {
 	Questionnaires []PendingQuestionnaire
 	Actions        []PendingAction
+	// Lang is the person's language.
+	Lang locale.Lang
 }
 
 // PendingQuestionnaire is a questionnaire a person has not submitted.
@@ -154,36 +164,42 @@ type PendingAction struct {
 	Action     storage.Action
 }
 
-func (p PendingQuestionnaire) line() string {
-	in := p.Instrument
-	text := fmt.Sprintf("Your questionnaire for %s (round %d, %s): %d of %d answered, due %s.",
-		ChannelRef(p.Round.ChannelID), p.Round.ID, in.RoleLabel(p.Respondent.Role), p.Respondent.Answered, len(in.Questions), Date(p.Round.DeadlineAt))
+func (p PendingQuestionnaire) text(l locale.Lang) string {
+	s := speak(l, p.Instrument)
+	return s.T("pending.questionnaire", "Channel", ChannelRef(p.Round.ChannelID), "Round", p.Round.ID, "Role", s.role(p.Respondent.Role),
+		"Answered", p.Respondent.Answered, "Total", len(s.in.Questions), "Due", s.date(p.Round.DeadlineAt))
+}
+
+func (p PendingQuestionnaire) line(l locale.Lang) string {
+	text := p.text(l)
 	if p.URL != "" {
-		text += " " + link(p.URL, "Open it")
+		text += " " + link(p.URL, locale.For(l).T("pending.open_it"))
 	}
 	return text
 }
 
-func (p PendingAction) line() string {
-	q, _ := p.Instrument.Question(p.Action.QuestionID)
-	return fmt.Sprintf("Your action on *%s · %s* (round %d in %s): _%s_, due %s, %s.", q.ID, q.Topic, p.Round.ID,
-		ChannelRef(p.Round.ChannelID), Inert(p.Action.Description, maxActionText), Day(p.Action.DueAt), StatusLabel(p.Action.Status))
+func (p PendingAction) line(l locale.Lang) string {
+	s := speak(l, p.Instrument)
+	q := s.questionByID(p.Action.QuestionID)
+	return s.T("pending.action", "Question", q.ID, "Topic", q.Topic, "Round", p.Round.ID, "Channel", ChannelRef(p.Round.ChannelID),
+		"Action", Inert(p.Action.Description, maxActionText), "Day", s.day(p.Action.DueAt), "Status", s.status(p.Action.Status))
 }
 
 // DMReply answers what a person typed in alignbot's Messages tab: what is
 // waiting for them, and where the commands are.
 func DMReply(p Pending) Message {
+	pr := locale.For(p.Lang)
 	var lines []string
 	for _, q := range p.Questionnaires {
-		lines = append(lines, "• "+q.line())
+		lines = append(lines, "• "+q.line(p.Lang))
 	}
 	for _, a := range p.Actions {
-		lines = append(lines, "• "+a.line())
+		lines = append(lines, "• "+a.line(p.Lang))
 	}
-	text := "Hi! I only understand buttons and `/alignment` commands, but here is what is waiting for you:\n" + strings.Join(lines, "\n")
+	text := pr.T("dm_reply.waiting", "Items", strings.Join(lines, "\n"))
 	if len(lines) == 0 {
-		text = "Hi! Nothing is waiting for you right now: no questionnaire to answer, no action to report on."
+		text = pr.T("dm_reply.nothing")
 	}
-	text += "\nType `/alignment help` in a channel for the commands; the Home tab here shows your rounds and actions."
+	text += "\n" + pr.T("dm_reply.commands")
 	return Note(Clip(text, maxSection))
 }

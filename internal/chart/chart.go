@@ -76,10 +76,24 @@ type Input struct {
 	// Gaps marks, per question, a structural gap: marketing and sales two
 	// points apart. Its length must equal len(Questions).
 	Gaps []bool
+	// GapCaption, NoAnswers and Caption are the chart's own words in the
+	// reader's language: the gap band's legend entry, the mark of a series
+	// without answers, and the lines under the legend. Empty, they are
+	// English (GapCaption, " (no answers)", the stub and missing-bar note).
+	GapCaption string
+	NoAnswers  string
+	Caption    []string
 }
 
-// GapCaption is the legend's explanation of the gap band.
+// GapCaption is the legend's explanation of the gap band, in English.
 const GapCaption = "2 points apart: structural gap"
+
+func (in Input) gapCaption() string {
+	if in.GapCaption != "" {
+		return in.GapCaption
+	}
+	return GapCaption
+}
 
 // roleColours is Okabe & Ito's colour-blind-safe palette, in role order; a
 // role keeps its colour in Previous, blended towards white.
@@ -241,7 +255,7 @@ func render(in Input) ([]byte, error) {
 	notes := caption(in)
 	// At least as wide as the gap entry, so the plot keeps its width whether
 	// or not this round has a gap.
-	legendWidth := max(leg.Rectangle(area).Size().X, leg.ThumbnailWidth+leg.TextStyle.Width(" "+GapCaption))
+	legendWidth := max(leg.Rectangle(area).Size().X, leg.ThumbnailWidth+leg.TextStyle.Width(" "+in.gapCaption()))
 	for _, line := range notes {
 		legendWidth = max(legendWidth, captionStyle().Width(line))
 	}
@@ -429,23 +443,26 @@ func legend(in Input, rs []role) plot.Legend {
 	}
 	for _, r := range rs {
 		if r.current != nil {
-			l.Add(r.label+unanswered(r.current), currentStyle(r.colour))
+			l.Add(r.label+unanswered(in, r.current), currentStyle(r.colour))
 		}
 		if r.prev != nil {
-			l.Add(r.label+" ("+prevName+")"+unanswered(r.prev), previousStyle(r.colour))
+			l.Add(r.label+" ("+prevName+")"+unanswered(in, r.prev), previousStyle(r.colour))
 		}
 	}
 	if hasGap(in.Gaps) {
-		l.Add(GapCaption, gapSwatch{})
+		l.Add(in.gapCaption(), gapSwatch{})
 	}
 	return l
 }
 
 // unanswered flags a series with no score at all, which has no bars to match
 // its legend entry.
-func unanswered(s *Series) string {
+func unanswered(in Input, s *Series) string {
 	if answered(s) {
 		return ""
+	}
+	if in.NoAnswers != "" {
+		return in.NoAnswers
 	}
 	return " (no answers)"
 }
@@ -472,6 +489,9 @@ func hasGap(gaps []bool) bool {
 // caption explains the zero stub, in the scale's own word for 0 when it has
 // one.
 func caption(in Input) []string {
+	if len(in.Caption) > 0 {
+		return in.Caption
+	}
 	zero := "a score of 0"
 	if len(in.ScaleLabels) != 0 {
 		zero = fmt.Sprintf("%q (0)", in.ScaleLabels[0])

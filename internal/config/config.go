@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/alignbot/alignbot/internal/locale"
 )
 
 // Config is alignbot's whole configuration.
@@ -44,6 +46,10 @@ type Config struct {
 	ActionNudgeEvery time.Duration // ALIGNBOT_ACTION_NUDGE_EVERY
 	RerunAfter       time.Duration // ALIGNBOT_RERUN_AFTER
 	WorkingHours     WorkingHours  // ALIGNBOT_WORKING_HOURS
+	// Language is ALIGNBOT_LANGUAGE: the language of a round's channel
+	// messages unless its facilitator chooses one; "" when unset (then the
+	// facilitator's own Slack language).
+	Language locale.Lang
 	// HTTPAddr is ALIGNBOT_HTTP_ADDR, host:port; empty disables the
 	// listener.
 	HTTPAddr string
@@ -62,6 +68,7 @@ type spec struct {
 	ActionNudgeEvery Duration     `envconfig:"ALIGNBOT_ACTION_NUDGE_EVERY" default:"168h" desc:"owner nudge cadence until the action is done"`
 	RerunAfter       Duration     `envconfig:"ALIGNBOT_RERUN_AFTER" default:"2160h" desc:"next round booked this long after a reveal"`
 	WorkingHours     WorkingHours `envconfig:"ALIGNBOT_WORKING_HOURS" default:"09:00-18:00 Mon-Fri" desc:"DMs only inside the recipient's local working hours; empty = any time"`
+	Language         language     `envconfig:"ALIGNBOT_LANGUAGE" desc:"language of a round's channel messages unless the facilitator picks one: en, ja, pt-BR or id; empty = the facilitator's Slack language"`
 	HTTPAddr         listenAddr   `envconfig:"ALIGNBOT_HTTP_ADDR" default:":8080" desc:"health and metrics listener (host:port); empty disables it"`
 	Logging
 }
@@ -94,6 +101,7 @@ var wants = map[string]string{
 	"ALIGNBOT_ACTION_NUDGE_EVERY": durationWant,
 	"ALIGNBOT_RERUN_AFTER":        durationWant,
 	"ALIGNBOT_WORKING_HOURS":      "want hours and days such as 09:00-18:00 Mon-Fri or 08:30-17:00 Mon,Wed,Fri, or empty for any time",
+	"ALIGNBOT_LANGUAGE":           "want en, ja, pt-BR or id, or empty for the facilitator's Slack language",
 	"ALIGNBOT_HTTP_ADDR":          "want host:port with a port from 0 to 65535, such as :8080 or 127.0.0.1:9090, or empty to disable the listener",
 	"ALIGNBOT_LOG_FORMAT":         "want text, json or auto (auto or empty: text when stderr is a terminal, JSON otherwise)",
 }
@@ -117,6 +125,7 @@ func Load() (Config, error) {
 		ActionNudgeEvery: time.Duration(s.ActionNudgeEvery),
 		RerunAfter:       time.Duration(s.RerunAfter),
 		WorkingHours:     s.WorkingHours,
+		Language:         locale.Lang(s.Language),
 		HTTPAddr:         string(s.HTTPAddr),
 	}
 	if err := c.validate(); err != nil {
@@ -338,6 +347,24 @@ func (f *LogFormat) Decode(s string) error {
 	default:
 		return problem("")
 	}
+	return nil
+}
+
+// language is a language alignbot speaks, or empty.
+type language string
+
+// Decode lets envconfig parse the variable: any form locale.Parse reads
+// ("ja", "pt-BR", "ja-JP"), stored as alignbot's own tag.
+func (l *language) Decode(s string) error {
+	if strings.TrimSpace(s) == "" {
+		*l = ""
+		return nil
+	}
+	parsed, ok := locale.Parse(s)
+	if !ok {
+		return problem("")
+	}
+	*l = language(parsed)
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alignbot/alignbot/internal/locale"
 )
 
 func setValid(t *testing.T) {
@@ -13,7 +15,7 @@ func setValid(t *testing.T) {
 	t.Setenv("SLACK_APP_TOKEN", "xapp-secret-app-token")
 	for _, k := range []string{"SLACK_API_URL", "DATABASE_URL", "ALIGNBOT_DATA_DIR", "ALIGNBOT_DEADLINE",
 		"ALIGNBOT_NUDGE_AFTER", "ALIGNBOT_ACTION_DUE", "ALIGNBOT_ACTION_NUDGE_EVERY", "ALIGNBOT_RERUN_AFTER",
-		"ALIGNBOT_WORKING_HOURS", "ALIGNBOT_HTTP_ADDR", "ALIGNBOT_LOG_FORMAT"} {
+		"ALIGNBOT_WORKING_HOURS", "ALIGNBOT_HTTP_ADDR", "ALIGNBOT_LOG_FORMAT", "ALIGNBOT_LANGUAGE"} {
 		t.Setenv(k, "")
 		// envconfig applies defaults only to unset variables.
 		unsetenv(t, k)
@@ -74,6 +76,8 @@ func TestLoadErrorsExplainWithoutTheValue(t *testing.T) {
 		{"ALIGNBOT_HTTP_ADDR", ":http", "ALIGNBOT_HTTP_ADDR: the port must be a number from 0 to 65535; " + wants["ALIGNBOT_HTTP_ADDR"]},
 		{"ALIGNBOT_HTTP_ADDR", "secret host:80", "ALIGNBOT_HTTP_ADDR: the host must be an IP address or a host name; " + wants["ALIGNBOT_HTTP_ADDR"]},
 		{"ALIGNBOT_LOG_FORMAT", "yaml", "ALIGNBOT_LOG_FORMAT: want text, json or auto (auto or empty: text when stderr is a terminal, JSON otherwise)"},
+		{"ALIGNBOT_LANGUAGE", "klingon", "ALIGNBOT_LANGUAGE: " + wants["ALIGNBOT_LANGUAGE"]},
+		{"ALIGNBOT_LANGUAGE", "es", "ALIGNBOT_LANGUAGE: " + wants["ALIGNBOT_LANGUAGE"]},
 		{"ALIGNBOT_DATA_DIR", "", "ALIGNBOT_DATA_DIR: must not be empty when DATABASE_URL is unset; " + wants["ALIGNBOT_DATA_DIR"]},
 	}
 	for _, tt := range tests {
@@ -117,6 +121,11 @@ func TestLoadAccepts(t *testing.T) {
 		{"ALIGNBOT_LOG_FORMAT", "JSON", func(c Config) bool { return c.LogFormat == LogJSON }},
 		{"ALIGNBOT_LOG_FORMAT", "text", func(c Config) bool { return c.LogFormat == LogText }},
 		{"ALIGNBOT_WORKING_HOURS", "", func(c Config) bool { return c.WorkingHours.AnyTime() }},
+		{"ALIGNBOT_LANGUAGE", "", func(c Config) bool { return c.Language == "" }},
+		{"ALIGNBOT_LANGUAGE", "ja", func(c Config) bool { return c.Language == locale.Japanese }},
+		{"ALIGNBOT_LANGUAGE", "pt-br", func(c Config) bool { return c.Language == locale.Portuguese }},
+		{"ALIGNBOT_LANGUAGE", "id-ID", func(c Config) bool { return c.Language == locale.Indonesian }},
+		{"ALIGNBOT_LANGUAGE", "en-GB", func(c Config) bool { return c.Language == locale.English }},
 		{"SLACK_BOT_TOKEN", " xoxb-pasted-with-a-newline\n", func(c Config) bool { return c.BotToken.Value() == "xoxb-pasted-with-a-newline" }},
 	}
 	for _, tt := range tests {

@@ -33,15 +33,20 @@ var mentionMarkup = regexp.MustCompile(`<@[UW][A-Z0-9]+(\|[^>]*)?>`)
 var leftovers = regexp.MustCompile(`\{date|\{time\}|&amp;(lt|gt|amp);`)
 
 // TestRenderEveryGolden renders every message, modal and App Home alignbot
-// renders (bot/render's golden files) and fails on any block, element or
+// renders (bot/render's golden files, in every language) and fails on any block, element or
 // text object the page cannot show, and on markup left as text.
 func TestRenderEveryGolden(t *testing.T) {
+	// English at the top, each other language in its own directory.
 	files, err := filepath.Glob("../../bot/render/testdata/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden files: %v", err)
 	}
-	for _, file := range files {
-		name := strings.TrimSuffix(filepath.Base(file), ".json")
+	translated, err := filepath.Glob("../../bot/render/testdata/*/*.json")
+	if err != nil || len(translated) == 0 {
+		t.Fatalf("no translated golden files: %v", err)
+	}
+	for _, file := range append(files, translated...) {
+		name, _ := filepath.Rel("../../bot/render/testdata", strings.TrimSuffix(file, ".json"))
 		t.Run(name, func(t *testing.T) {
 			data, err := os.ReadFile(file)
 			if err != nil {

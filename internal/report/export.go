@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/scoring"
 )
 
@@ -82,9 +83,12 @@ type ExportedVerdict struct {
 	Verdict     string `json:"verdict"`
 }
 
-// Export turns a reveal into its exported form.
+// Export turns a reveal into its exported form. Its field names and codes
+// never change; its texts (tier names, flag titles) are in the round's
+// language.
 func Export(rv Reveal) Exported {
 	c := rv.Comparison
+	texts := locale.For(locale.Lang(rv.Round.Language)).Instrument(rv.Instrument)
 	out := Exported{
 		RoundID:        rv.Round.ID,
 		Instrument:     rv.Instrument.ID,
@@ -106,7 +110,11 @@ func Export(rv Reveal) Exported {
 			for _, q := range rv.Instrument.Questions {
 				e.Answers = append(e.Answers, r.Answers[q.ID])
 			}
-			e.Total, e.Tier, e.TierName = &r.Total, &r.Tier.Number, &r.Tier.Name
+			name := r.Tier.Name
+			if t, ok := texts.Tier(r.Tier.Number); ok {
+				name = t.Name
+			}
+			e.Total, e.Tier, e.TierName = &r.Total, &r.Tier.Number, &name
 		}
 		for id, score := range rv.Predictions[p.Role] {
 			e.Predictions[id] = score
@@ -120,8 +128,14 @@ func Export(rv Reveal) Exported {
 		})
 	}
 	for _, f := range c.Flags {
+		title := f.Title
+		for _, rule := range texts.Flags {
+			if rule.Code == f.Code {
+				title = rule.Title
+			}
+		}
 		for _, role := range f.Roles {
-			out.Flags = append(out.Flags, ExportedFlag{Code: f.Code, Title: f.Title, Role: role})
+			out.Flags = append(out.Flags, ExportedFlag{Code: f.Code, Title: title, Role: role})
 		}
 	}
 	if rv.Trend != nil {

@@ -700,7 +700,7 @@ func (s *Server) wireUser(u *User, locale bool) obj {
 	w["is_email_confirmed"] = !u.IsBot
 	w["who_can_share_contact_card"] = "EVERYONE"
 	if locale {
-		w["locale"] = "en-US"
+		w["locale"] = cmp.Or(u.Locale, "en-US")
 	}
 	return w
 }

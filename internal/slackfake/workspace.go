@@ -31,6 +31,10 @@ type User struct {
 	// single-channel guest.
 	IsRestricted      bool
 	IsUltraRestricted bool
+	// Locale is the user's Slack language, as users.info and users.list
+	// report it when asked with include_locale ("ja-JP", "pt-BR"); empty
+	// is "en-US", Slack's default.
+	Locale string
 }
 
 // Channel is a conversation of the simulated workspace other than a DM.
@@ -90,6 +94,17 @@ func (s *Server) AddUser(u User) {
 	defer s.mu.Unlock()
 	s.users[u.ID] = &u
 	s.notify()
+}
+
+// User returns the workspace member with the given ID, as added.
+func (s *Server) User(id string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		return User{}, false
+	}
+	return *u, true
 }
 
 // AddChannel adds a channel to the workspace, replacing any channel with the
