@@ -86,9 +86,7 @@ func (h scripts) runs(line string, fnt font.Font) []run {
 	var runs []run
 	start := 0
 	for i, r := range line {
-		// Liberation Sans has every printable ASCII character, in either
-		// weight: most of a chart's text needs no look-up.
-		fallback := (r < 0x20 || r > 0x7E) && !hasGlyph(latin, buf, r) && hasGlyph(h.fallback, buf, r)
+		fallback := h.isFallback(latin, buf, r)
 		if len(runs) > 0 && runs[len(runs)-1].fallback == fallback {
 			continue
 		}
@@ -104,6 +102,28 @@ func (h scripts) runs(line string, fnt font.Font) []run {
 	return runs
 }
 
+// isFallback reports whether the fallback font draws r: Liberation Sans
+// lacks it and the fallback font has it.
+func (h scripts) isFallback(latin *opentype.Font, buf *sfnt.Buffer, r rune) bool {
+	// Liberation Sans has every printable ASCII character, in either
+	// weight: most of a chart's text needs no look-up.
+	return (r < 0x20 || r > 0x7E) && !hasGlyph(latin, buf, r) && hasGlyph(h.fallback, buf, r)
+}
+
+// latinOnly reports whether Liberation Sans draws all of txt, without
+// cutting it into runs: most of the chart's texts in most languages.
+func (h scripts) latinOnly(txt string, fnt font.Font) bool {
+	latin := h.latin(fnt).Face
+	buf := buffers.Get().(*sfnt.Buffer)
+	defer buffers.Put(buf)
+	for _, r := range txt {
+		if h.isFallback(latin, buf, r) {
+			return false
+		}
+	}
+	return true
+}
+
 // buffers holds the glyph look-ups' scratch space: a chart cuts a few
 // hundred lines into runs, and a buffer is too big to allocate for each.
 var buffers = sync.Pool{New: func() any { return new(sfnt.Buffer) }}
@@ -111,11 +131,6 @@ var buffers = sync.Pool{New: func() any { return new(sfnt.Buffer) }}
 func hasGlyph(f *opentype.Font, buf *sfnt.Buffer, r rune) bool {
 	g, err := f.GlyphIndex(buf, r)
 	return err == nil && g != 0
-}
-
-// latinOnly reports whether Liberation Sans draws the whole line cut into runs.
-func latinOnly(runs []run) bool {
-	return len(runs) == 0 || len(runs) == 1 && !runs[0].fallback
 }
 
 func (h scripts) face(r run, fnt font.Font) font.Face {
@@ -128,11 +143,10 @@ func (h scripts) face(r run, fnt font.Font) font.Face {
 // Box implements text.Handler: the runs side by side, as high and deep as
 // the highest and deepest face among them.
 func (h scripts) Box(txt string, fnt font.Font) (width, height, depth vg.Length) {
-	runs := h.runs(txt, fnt)
-	if latinOnly(runs) {
+	if h.latinOnly(txt, fnt) {
 		return h.plain.Box(txt, fnt)
 	}
-	for _, r := range runs {
+	for _, r := range h.runs(txt, fnt) {
 		face := h.face(r, fnt)
 		ext := face.Extents()
 		width += face.Width(r.text)
@@ -148,15 +162,11 @@ func (h scripts) Draw(c vg.Canvas, txt string, sty text.Style, pt vg.Point) {
 	if len(txt) == 0 {
 		return
 	}
-	lines := h.Lines(txt)
-	mixed := false
-	for _, line := range lines {
-		mixed = mixed || !latinOnly(h.runs(line, sty.Font))
-	}
-	if !mixed {
+	if h.latinOnly(txt, sty.Font) {
 		h.plain.Draw(c, txt, sty, pt)
 		return
 	}
+	lines := h.Lines(txt)
 
 	c.SetColor(sty.Color)
 	if sty.Rotation != 0 {
