@@ -538,7 +538,7 @@ func trendBlocks(s speaker, rv report.Reveal) []slack.Block {
 // marked, and the previous round's scores beside them when the team has
 // one.
 func ChartInput(rv report.Reveal) chart.Input {
-	s := speak(chartLanguage(roundLang(rv.Round)), rv.Instrument)
+	s := speak(roundLang(rv.Round), rv.Instrument)
 	in, c := s.in, rv.Comparison
 	input := chart.Input{
 		Title:      s.T("chart.title", "Round", rv.Round.ID, "Instrument", in.Name),
@@ -580,15 +580,4 @@ func ChartInput(rv report.Reveal) chart.Input {
 		input.PreviousLabel = s.T("chart.previous", "Round", rv.Trend.Previous.ID)
 	}
 	return input
-}
-
-// chartLanguage is the language the chart is drawn in: the round's, where
-// the chart's font has the script. Its font (Liberation Sans, compiled in)
-// has no Japanese glyphs, so a Japanese round's chart is labelled in
-// English; its messages, alt text and comment stay Japanese.
-func chartLanguage(l locale.Lang) locale.Lang {
-	if l == locale.Japanese {
-		return locale.English
-	}
-	return l
 }

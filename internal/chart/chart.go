@@ -7,9 +7,11 @@
 // (scoring) and passed in.
 //
 // Drawing is done by gonum.org/v1/plot onto an in-memory image. Its fonts
-// (Liberation Sans) are compiled into the binary, so rendering needs no system
-// font and no network. The output is byte-for-byte reproducible: the same
-// Input gives the same PNG, across runs and across amd64 and 386.
+// are compiled into the binary, so rendering needs no system font and no
+// network: Liberation Sans draws Latin-script text, and a subset of Motoya
+// L Cedar draws the Japanese runs of a text (scripts.go). The output is
+// byte-for-byte reproducible: the same Input gives the same PNG, across runs
+// and across amd64 and 386.
 //
 // To look at the charts the tests draw:
 //
@@ -54,7 +56,8 @@ type Series struct {
 // Input is everything the chart shows.
 type Input struct {
 	// Title is drawn on top, e.g. "Round 7 · Marketing-Sales Alignment
-	// Maturity Diagnostic". It is not wrapped: about 90 characters fit.
+	// Maturity Diagnostic". It is not wrapped: about 90 characters fit, 45
+	// in Japanese.
 	Title string
 	// Questions are the x-axis labels, e.g. "Q1".."Q10".
 	Questions []string
@@ -237,6 +240,9 @@ const (
 )
 
 func render(in Input) ([]byte, error) {
+	if _, err := textHandler(); err != nil {
+		return nil, err
+	}
 	rs := roles(in)
 	w := vg.Length(Width) * vg.Inch / dpi
 	h := vg.Length(Height) * vg.Inch / dpi
@@ -280,10 +286,11 @@ func render(in Input) ([]byte, error) {
 }
 
 func textStyle(f font.Font, size vg.Length, c color.Color) draw.TextStyle {
+	h, _ := textHandler() // render returned its error before drawing anything
 	return draw.TextStyle{
 		Color:   c,
 		Font:    font.From(f, size),
-		Handler: plot.DefaultTextHandler,
+		Handler: h,
 	}
 }
 

@@ -86,6 +86,23 @@ func eightQuestions() chart.Input {
 	}
 }
 
+// japanese is withPrevious in Japanese, as a Japanese round's reveal labels
+// it (the ja catalog's chart texts): Japanese mixed with Latin letters and
+// digits in one label, an observer without answers, and scale labels.
+func japanese() chart.Input {
+	in := withPrevious()
+	in.Title = "ラウンド 7 · マーケティング・営業アライメント成熟度診断"
+	in.ScaleLabels = []string{"0 未整備", "1 部分的", "2 完全に整備"}
+	in.Current[0].Label, in.Current[1].Label = "マーケティング", "営業"
+	in.Current[2].Scores = []float64{nan, nan, nan, nan, nan, nan, nan, nan, nan, nan}
+	in.Previous[0].Label, in.Previous[1].Label = "マーケティング", "営業"
+	in.PreviousLabel = "ラウンド 6"
+	in.GapCaption = "2点の差：構造的ギャップ"
+	in.NoAnswers = " （回答なし）"
+	in.Caption = []string{`細い棒は "0 未整備" (0)。`, "棒がないのは回答なし。"}
+	return in
+}
+
 func TestPNG(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -98,6 +115,7 @@ func TestPNG(t *testing.T) {
 		{"eight questions with scale labels", eightQuestions()},
 		{"no gaps", noGaps()},
 		{"observer only in previous round", observerLeft()},
+		{"japanese", japanese()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,16 +141,51 @@ func TestPNG(t *testing.T) {
 
 func TestPNGDeterministic(t *testing.T) {
 	t.Parallel()
-	first, err := chart.PNG(withPrevious())
-	if err != nil {
-		t.Fatalf("PNG() error: %v", err)
+	for name, in := range map[string]func() chart.Input{"latin": withPrevious, "japanese": japanese} {
+		first, err := chart.PNG(in())
+		if err != nil {
+			t.Fatalf("%s: PNG() error: %v", name, err)
+		}
+		second, err := chart.PNG(in())
+		if err != nil {
+			t.Fatalf("%s: PNG() error: %v", name, err)
+		}
+		if !bytes.Equal(first, second) {
+			t.Errorf("%s: two renders of the same input differ (%d and %d bytes)", name, len(first), len(second))
+		}
 	}
-	second, err := chart.PNG(withPrevious())
-	if err != nil {
-		t.Fatalf("PNG() error: %v", err)
+}
+
+// TestMissingGlyphs: every text of a Japanese chart has its glyphs, and a
+// character neither font has is reported.
+func TestMissingGlyphs(t *testing.T) {
+	t.Parallel()
+	in := japanese()
+	texts := append([]string{in.Title, in.PreviousLabel, in.GapCaption, in.NoAnswers}, in.ScaleLabels...)
+	texts = append(texts, in.Caption...)
+	for _, s := range in.Current {
+		texts = append(texts, s.Label)
 	}
-	if !bytes.Equal(first, second) {
-		t.Errorf("two renders of the same input differ (%d and %d bytes)", len(first), len(second))
+	for _, text := range texts {
+		got, err := chart.MissingGlyphs(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 0 {
+			t.Errorf("MissingGlyphs(%q) = %q, want none", text, string(got))
+		}
+	}
+	// 鬱 is in the full Motoya L Cedar but in no chart text, so not in the
+	// subset; 😀 is in neither font.
+	got, err := chart.MissingGlyphs("営業 Q1 鬱 😀")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "鬱😀" {
+		t.Errorf("MissingGlyphs = %q, want %q", string(got), "鬱😀")
+	}
+	if got := chart.FallbackRunes([]string{"Marketing Q1 · “sim” (0)", "営業 Q1"}); string(got) != "営業" {
+		t.Errorf("FallbackRunes = %q, want %q: Liberation Sans draws Latin, digits and punctuation", string(got), "営業")
 	}
 }
 
@@ -178,6 +231,15 @@ func TestPNGInvalidInput(t *testing.T) {
 
 func BenchmarkPNG(b *testing.B) {
 	in := withPrevious()
+	for b.Loop() {
+		if _, err := chart.PNG(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPNGJapanese(b *testing.B) {
+	in := japanese()
 	for b.Loop() {
 		if _, err := chart.PNG(in); err != nil {
 			b.Fatal(err)
