@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -73,6 +74,10 @@ type Options struct {
 	// NoJobRunner makes this replica serve Socket Mode only; other replicas
 	// run the jobs it enqueues.
 	NoJobRunner bool
+	// CommandAbandoned is how long a slash command may go unanswered before
+	// the replica working on it is taken for dead and the person is told;
+	// default 45s.
+	CommandAbandoned time.Duration
 }
 
 // Bot is one replica of alignbot.
@@ -99,6 +104,12 @@ type Bot struct {
 	botUserID string
 	workspace render.Workspace
 
+	// tokenRefused is set once Slack refuses the bot's token: jobs are
+	// held until a restart with a valid one.
+	tokenRefused atomic.Bool
+	// commandAbandoned: see Options.CommandAbandoned.
+	commandAbandoned time.Duration
+
 	handlers sync.WaitGroup
 }
 
@@ -115,6 +126,11 @@ func New(opts Options) (*Bot, error) {
 		httpClient: opts.HTTPClient,
 		worker:     opts.WorkerID,
 		noJobs:     opts.NoJobRunner,
+
+		commandAbandoned: opts.CommandAbandoned,
+	}
+	if b.commandAbandoned <= 0 {
+		b.commandAbandoned = commandAbandoned
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -163,6 +179,7 @@ func New(opts Options) (*Bot, error) {
 		MaxAttempts: opts.MaxAttempts,
 		Classify:    classify,
 		OnParked:    b.noteParked,
+		OnHeld:      b.noteHeld,
 		Maintenance: b.maintain,
 	})
 	return b, nil
@@ -183,6 +200,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Unlock()
 	b.log.Info("connected to slack", slog.String("team_id", auth.TeamID), slog.String("bot_user_id", auth.UserID),
 		slog.String("worker", b.worker))
+	// Slack takes the token again: whatever waited for that goes ahead.
+	if err := b.resume(ctx, b.log, causeWorkspace); err != nil {
+		b.log.Warn("resuming jobs held on the token failed", slog.Any("error", err))
+	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -197,6 +218,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { b.shareBudgets(runCtx) })
 	wg.Go(func() { b.dir.warm(runCtx) })
+	wg.Go(func() { b.sweepLive(runCtx) })
+	wg.Go(func() { b.sweepCommands(runCtx) })
 	if !b.noJobs {
 		notify, err := b.store.Listen(runCtx, storage.JobsChannel)
 		if err != nil {

@@ -5,11 +5,9 @@ import (
 	"log/slog"
 	"slices"
 
-	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/alignbot/alignbot/bot/render"
-	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/storage"
@@ -20,6 +18,15 @@ import (
 // what anyone answered.
 
 func (b *Bot) handleEvent(ctx context.Context, envelopeID string, outer slackevents.EventsAPIEvent) {
+	// Slack redelivers an event it thinks was lost, in the same envelope or
+	// a new one: its event_id tells.
+	eventID := envelopeID
+	if cb, ok := outer.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
+		eventID = cb.EventID
+	}
+	if b.handleWorldEvent(ctx, eventID, outer.TeamID, outer.InnerEvent.Data) {
+		return
+	}
 	switch inner := outer.InnerEvent.Data.(type) {
 	case *slackevents.AppHomeOpenedEvent:
 		if inner.Tab != "home" {
@@ -38,7 +45,7 @@ func (b *Bot) handleEvent(ctx context.Context, envelopeID string, outer slackeve
 		if inner.ChannelType != "im" || inner.BotID != "" || inner.User == "" || inner.User == b.botUser() || inner.SubType != "" {
 			return
 		}
-		b.answerDM(ctx, envelopeID, outer.TeamID, inner)
+		b.answerDM(ctx, eventID, outer.TeamID, inner)
 	}
 }
 
@@ -146,34 +153,40 @@ func (b *Bot) home(ctx context.Context, workspaceID, userID string) (render.Home
 	return h, nil
 }
 
-func (b *Bot) publishHome(ctx context.Context, workspaceID, userID string) error {
-	h, err := b.home(ctx, workspaceID, userID)
-	if err != nil {
-		return err
-	}
-	_, err = b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: render.RenderHome(h)})
-	return err
-}
-
-// publishHomeNow publishes for a person who is looking at it.
+// publishHomeNow publishes for a person who is looking at it: it takes
+// the App Home's turn (see sendLive) and publishes at once, ahead of
+// background work.
 func (b *Bot) publishHomeNow(ctx context.Context, workspaceID, userID string, log *slog.Logger) {
-	if err := b.publishHome(slackapi.Interactive(ctx), workspaceID, userID); err != nil {
+	key := homeKey(workspaceID, userID)
+	turn, err := b.changeLive(ctx, b.store, key, nil)
+	if err != nil {
+		log.Error("publishing home failed", slog.Any("error", err))
+		return
+	}
+	if turn == nil {
+		// A publish is under way; it shows this change too.
+		return
+	}
+	outcome, err := b.sendLive(ctx, key, liveOpts{turn: turn, send: func(ctx context.Context, t storage.LiveSend, st liveState) error {
+		return b.updateLive(slackapi.Interactive(ctx), t, st)
+	}})
+	if err == nil && outcome != liveAgain {
+		return
+	}
+	if err != nil {
 		log.Error("publishing home failed", slog.Any("error", err))
 	}
+	if _, err := b.store.Enqueue(context.WithoutCancel(ctx), homeJob(workspaceID, userID, b.clock.Now())); err != nil {
+		log.Error("queueing the home's publish failed", slog.Any("error", err))
+	}
 }
 
-// runHome publishes a person's App Home after a change, unless a newer
-// publish is already queued.
+// runHome publishes a person's App Home after a change; a burst of changes
+// publishes once.
 func (b *Bot) runHome(ctx context.Context, j storage.Job) (any, error) {
 	p, err := payload(j)
 	if err != nil {
 		return nil, err
 	}
-	if newer, err := b.store.NewerPending(ctx, j, homeKeyPrefix(p.Workspace, p.UserID)); err != nil || newer {
-		if newer {
-			return nil, outbox.Drop("a newer publish is queued")
-		}
-		return nil, err
-	}
-	return nil, b.publishHome(ctx, p.Workspace, p.UserID)
+	return nil, b.runLive(ctx, homeKey(p.Workspace, p.UserID))
 }

@@ -44,6 +44,9 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 		if !ok || evt.Request == nil {
 			return
 		}
+		// Recorded before the ack: if this replica dies with it, another
+		// answers the person.
+		b.beginCommand(evt.Request.EnvelopeID, cmd)
 		b.ack(socket, evt.Request, nil)
 		b.handle(ctx, cmd.UserID, func(ctx context.Context) { b.handleCommand(ctx, evt.Request.EnvelopeID, cmd) })
 	case socketmode.EventTypeInteractive:
@@ -80,6 +83,9 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 			user = inner.User
 		case *slackevents.MessageEvent:
 			user = inner.User
+		default:
+			// Changes to the workspace go one after another, in order.
+			user = workspaceLane
 		}
 		b.handle(ctx, user, func(ctx context.Context) { b.handleEvent(ctx, evt.Request.EnvelopeID, outer) })
 	}

@@ -76,6 +76,9 @@ type Storage struct {
 	// batcher groups the clicks written through this Storage and its
 	// copies (see RecordClick).
 	batcher *clickBatcher
+	// liveLease is the live messages' lease in nanoseconds, 0 for
+	// LiveLease; shared by the copies.
+	liveLease *atomic.Int64
 }
 
 // prepared returns query prepared on the click pool, preparing it once. It
@@ -171,7 +174,8 @@ func clickPool(cfg pq.Config) (*sqlx.DB, error) {
 
 // New wraps an open pool; clicks are written on it too.
 func New(db *sqlx.DB) *Storage {
-	return &Storage{db: db, clicks: db, q: db, transactions: new(atomic.Int64), statements: new(sync.Map), batcher: newClickBatcher()}
+	return &Storage{db: db, clicks: db, q: db, transactions: new(atomic.Int64), statements: new(sync.Map), batcher: newClickBatcher(),
+		liveLease: new(atomic.Int64)}
 }
 
 // Transactions returns how many transactions Transact and RecordClick have

@@ -71,6 +71,10 @@ type Server struct {
 	problems  []string
 
 	faults        map[string]*fault
+	holds         []*Hold       // see Hold
+	botTokenError string        // what every bot-token call answers, "" when the token works
+	appTokenError string        // the same for the app-level token
+	closing       chan struct{} // closed by Close, releasing held requests
 	limits        *limiters
 	rateLimited   int
 	rateLimitedBy map[string]int // method → 429s served by the rate limits
@@ -109,6 +113,7 @@ func New(opts ...Option) (*Server, error) {
 		faults:       make(map[string]*fault),
 		files:        make(map[string]*File),
 		uploads:      make(map[string]string),
+		closing:      make(chan struct{}),
 
 		rateLimitedBy: make(map[string]int),
 	}
@@ -166,6 +171,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.closing)
 	conns := append([]*socketConn(nil), s.conns...)
 	for _, e := range s.envelopes {
 		if e.timer != nil {

@@ -209,6 +209,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	s.waitHold(r.method, r.str("channel"), r.str("ts"))
 	s.serveAPI(r).write(w)
 }
 
@@ -254,9 +255,15 @@ func (s *Server) authorize(token string, need tokenKind) *apiError {
 		if need != botToken {
 			return fail("not_allowed_token_type")
 		}
+		if s.botTokenError != "" {
+			return fail(s.botTokenError)
+		}
 	case s.cfg.appToken:
 		if need != appToken {
 			return fail("not_allowed_token_type")
+		}
+		if s.appTokenError != "" {
+			return fail(s.appTokenError)
 		}
 	default:
 		return fail("invalid_auth")
