@@ -40,11 +40,13 @@ func announceKey(roundID int64) string { return fmt.Sprintf("announce:%d", round
 func cardKey(roundID int64, role scoring.Role) string {
 	return fmt.Sprintf("card:%d:%s", roundID, role)
 }
-func revealKey(roundID int64) string           { return fmt.Sprintf("reveal:%d", roundID) }
+func revealKey(roundID int64) string { return fmt.Sprintf("reveal:%d", roundID) }
 func ownerKey(roundID int64, question string) string {
 	return fmt.Sprintf("owner:%d:%s", roundID, question)
 }
-func homeKey(workspaceID, userID string) string { return fmt.Sprintf("home:%s:%s", workspaceID, userID) }
+func homeKey(workspaceID, userID string) string {
+	return fmt.Sprintf("home:%s:%s", workspaceID, userID)
+}
 
 // cardView is what a respondent chose to look at on their questionnaire:
 // part of what it shows, so it is kept with the message's revision.

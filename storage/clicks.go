@@ -184,7 +184,6 @@ JOIN started s ON s.i = c.i
 LEFT JOIN card k ON k.key = c.live_key
 ORDER BY c.i`
 
-
 // clickRow is what clickQuery returns.
 type clickRow struct {
 	Click int `db:"click"`
