@@ -72,6 +72,10 @@ func (b *Bot) clickScore(ctx context.Context, envelopeID string, cb slack.Intera
 	b.showCard(ctx, cb, q, log)
 }
 
+// turnTaken is logged when a click leaves its change to the sender that has
+// the message's turn.
+const turnTaken = "the message's turn is taken; its sender shows this change too"
+
 // nextQuestion is the question after id in the instrument, "" after the
 // last.
 func nextQuestion(in *scoring.Instrument, id string) string {
@@ -89,6 +93,7 @@ func nextQuestion(in *scoring.Instrument, id string) string {
 // message up to date later.
 func (b *Bot) showCard(ctx context.Context, cb slack.InteractionCallback, q storage.Questionnaire, log *slog.Logger) {
 	if !q.LiveLeased {
+		log.Debug(turnTaken, slog.String("live", q.Live.Key))
 		return
 	}
 	var first *liveState
@@ -106,6 +111,7 @@ func (b *Bot) showCard(ctx context.Context, cb slack.InteractionCallback, q stor
 // sender has the turn) is committed.
 func (b *Bot) showTurn(ctx context.Context, cb slack.InteractionCallback, turn *storage.LiveSend, roundID int64, role scoring.Role, log *slog.Logger) {
 	if turn == nil {
+		log.Debug(turnTaken, slog.String("live", cardKey(roundID, role)))
 		return
 	}
 	b.showLive(ctx, cb, turn, nil, cardJob(roundID, role, b.clock.Now()), log)
@@ -204,6 +210,10 @@ func (b *Bot) clickContinue(ctx context.Context, cb slack.InteractionCallback, a
 					TS: previous, Stub: stubQuestionnaireMoved, Step: changeKey()}, now)); err != nil {
 					return err
 				}
+			}
+			// The App Home links to where the questionnaire is now.
+			if err := b.refreshHomes(ctx, tx, q.Round.WorkspaceID, []string{q.Respondent.UserID}, now); err != nil {
+				return err
 			}
 		}
 		var err error

@@ -91,6 +91,19 @@ func (b *Bot) revealPosted(ctx context.Context, roundID int64, ts string) error 
 		if round.RevealedAt == nil {
 			return fmt.Errorf("reveal of round %d: %w", roundID, report.ErrNotRevealedYet)
 		}
+		// Each questionnaire links to the reveal now that it has a ts (the
+		// jobs that update them wait for this one).
+		respondents, err := tx.Respondents(ctx, roundID)
+		if err != nil {
+			return err
+		}
+		var cards []string
+		for _, r := range respondents {
+			cards = append(cards, cardKey(roundID, r.Role))
+		}
+		if err := tx.TouchLive(ctx, cards...); err != nil {
+			return err
+		}
 		next := round.RevealedAt.Add(b.cfg.RerunAfter)
 		if err := tx.SetNextRoundAt(ctx, roundID, next); err != nil {
 			return err

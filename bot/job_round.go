@@ -145,6 +145,10 @@ func (b *Bot) runQuestionnaire(ctx context.Context, j storage.Job) (any, error) 
 			if _, err := b.store.SetQuestionnaire(ctx, q.Round.ID, p.Role, dm, ts); err != nil {
 				return err
 			}
+			// The respondent's App Home links to it now.
+			if err := b.refreshHomes(ctx, b.store, q.Round.WorkspaceID, []string{q.Respondent.UserID}, b.clock.Now()); err != nil {
+				return err
+			}
 			result = postResult{Channel: dm, TS: ts}
 			if found {
 				st.Channel, st.TS = dm, ts
