@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/slackfake"
 	"github.com/alignbot/alignbot/scoring"
