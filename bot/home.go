@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 
@@ -55,20 +57,28 @@ func (b *Bot) answerDM(ctx context.Context, envelopeID, workspaceID string, m *s
 	now := b.clock.Now()
 	// Slack redelivers events it thinks were lost: answer each once.
 	err := b.store.Transact(ctx, func(tx *storage.Storage) error { return remember(ctx, tx, envelopeID+":"+m.TimeStamp, now) })
-	if err != nil {
-		if err != errDuplicate {
-			log.Warn("remembering a DM failed", slog.Any("error", err))
-		}
+	if errors.Is(err, errDuplicate) {
 		return
 	}
-	pending, err := b.pending(ctx, workspaceID, m.User)
+	var pending render.Pending
+	if err == nil {
+		pending, err = b.pending(ctx, workspaceID, m.User)
+	}
 	if err != nil {
-		log.Error("reading what waits for a person failed", slog.Any("error", err))
+		// What they typed gets an answer even so.
+		b.tell(ctx, "", m.Channel, m.User, b.explain(log, err), log)
 		return
 	}
 	msg := render.DMReply(pending)
 	if _, _, err := b.api.PostMessageContext(slackapi.Interactive(ctx), m.Channel, msg.Options()...); err != nil {
-		log.Warn("answering a DM failed", slog.Any("error", err))
+		// Slack may refuse for now (a burst of messages meets the DM's
+		// pace): the answer goes through the outbox, which waits it out.
+		log.Warn("answering a DM failed; queued", slog.Any("error", err))
+		n := storage.NewJob{Key: fmt.Sprintf("%s:%s:%s", jobNotice, m.User, envelopeID), Kind: jobNotice,
+			Payload: jobPayload{UserID: m.User, Text: msg.Text}, RunAt: now}
+		if _, err := b.store.Enqueue(context.WithoutCancel(ctx), n); err != nil {
+			log.Error("queueing the answer to a DM failed", slog.Any("error", err))
+		}
 	}
 }
 

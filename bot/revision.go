@@ -292,7 +292,7 @@ func (b *Bot) updateLive(ctx context.Context, _ storage.LiveSend, st liveState) 
 	if st.Home != nil {
 		_, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: st.User, View: *st.Home})
 		if err != nil {
-			return fmt.Errorf("publish home: %w", err)
+			return heldOn("", fmt.Errorf("publish home: %w", err))
 		}
 		return nil
 	}
@@ -300,7 +300,7 @@ func (b *Bot) updateLive(ctx context.Context, _ storage.LiveSend, st liveState) 
 		return errNothingToSend
 	}
 	if _, _, _, err := b.api.UpdateMessageContext(ctx, st.Channel, st.TS, st.Msg.Options()...); err != nil {
-		return fmt.Errorf("update message: %w", err)
+		return heldOn(st.Channel, fmt.Errorf("update message: %w", err))
 	}
 	return nil
 }

@@ -237,3 +237,12 @@ func (s *Server) WarnDisconnect(grace time.Duration) {
 		}
 	})
 }
+
+// RestoreTokens makes both tokens work again, as reinstalling the app with
+// the same tokens would (a test's stand-in for a new install).
+func (s *Server) RestoreTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.botTokenError, s.appTokenError = "", ""
+	s.notify()
+}
