@@ -11,6 +11,7 @@ import (
 	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/slackfake"
 	"github.com/alignbot/alignbot/scoring"
+	"github.com/alignbot/alignbot/storage"
 )
 
 // The tests of messages edited in place hold an older render back on its
@@ -44,31 +45,38 @@ func visible(m render.Message) string {
 // differs differs.
 func (h *harness) staleLive(b *Bot) []string {
 	h.t.Helper()
+	return staleLive(h.t, h.slack, h.store, b)
+}
+
+// staleLive compares every live message in store with what fake shows, b
+// rendering the database as it is now.
+func staleLive(t testing.TB, fake *slackfake.Server, store *storage.Storage, b *Bot) []string {
+	t.Helper()
 	ctx := context.Background()
-	keys, err := h.store.LiveKeys(ctx)
+	keys, err := store.LiveKeys(ctx)
 	if err != nil {
-		h.t.Fatal(err)
+		t.Fatal(err)
 	}
 	var stale []string
 	for _, key := range keys {
-		l, err := h.store.Live(ctx, key)
+		l, err := store.Live(ctx, key)
 		if err != nil {
-			h.t.Fatal(err)
+			t.Fatal(err)
 		}
 		st, err := b.renderLive(ctx, key, l.View)
 		if err != nil {
-			h.t.Fatalf("render %s: %v", key, err)
+			t.Fatalf("render %s: %v", key, err)
 		}
 		switch {
 		case st.Gone:
 		case st.Home != nil:
-			v, ok := h.slack.Home(st.User)
+			v, ok := fake.Home(st.User)
 			blocks, _ := json.Marshal(st.Home.Blocks.BlockSet)
 			if want := (slackfake.Message{Blocks: blocks}).VisibleText(); !ok || v.VisibleText() != want {
 				stale = append(stale, fmt.Sprintf("%s: Slack shows\n%s\nthe database says\n%s", key, v.VisibleText(), want))
 			}
 		case st.TS != "":
-			m, ok := h.slack.Message(st.Channel, st.TS)
+			m, ok := fake.Message(st.Channel, st.TS)
 			if want := visible(st.Msg); !ok || m.VisibleText() != want || m.Text != st.Msg.Text {
 				stale = append(stale, fmt.Sprintf("%s: Slack shows\n%s\nthe database says\n%s", key, m.VisibleText(), want))
 			}
