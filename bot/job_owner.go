@@ -90,7 +90,12 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 	// live message's turn, rendered as the database has it then.
 	var dm, ts string
 	outcome, err := b.sendLive(ctx, ownerKey(a.RoundID, a.QuestionID), liveOpts{force: true,
-		send: func(ctx context.Context, turn storage.LiveSend, _ liveState) error {
+		send: func(ctx context.Context, turn storage.LiveSend, st liveState) error {
+			if ts != "" {
+				// A change came while it was posted: the new message is
+				// brought up to date, not posted again.
+				return b.updateLive(ctx, turn, st)
+			}
 			var err error
 			dm, ts, err = b.postOwnerDM(ctx, j, p, kind, at, turn)
 			return err

@@ -240,9 +240,11 @@ func (s *Storage) ForgetLive(ctx context.Context, cutoff time.Time) (int, error)
 
 // SetLiveView records, during the caller's turn, the view of what it is
 // sending (a new message that replaces the live one, say), without bumping
-// the revision: the caller renders it itself.
+// the revision: the caller renders it itself. A change that came meanwhile
+// keeps its own view.
 func (s *Storage) SetLiveView(ctx context.Context, l LiveSend, view json.RawMessage) error {
-	_, err := s.q.ExecContext(ctx, `UPDATE live_messages SET view = $3 WHERE key = $1 AND sender = $2`, l.Key, l.Token, string(view))
+	_, err := s.q.ExecContext(ctx, `UPDATE live_messages SET view = $3 WHERE key = $1 AND sender = $2 AND revision = $4`,
+		l.Key, l.Token, string(view), l.Revision)
 	if err != nil {
 		return fmt.Errorf("set view of %s: %w", l.Key, err)
 	}
