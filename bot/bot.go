@@ -281,13 +281,19 @@ func (b *Bot) shareBudgets(ctx context.Context) {
 	}
 }
 
-// maintain forgets Slack deliveries older than a day: Slack stops
-// redelivering within minutes.
+// maintain forgets Slack deliveries older than a day (Slack stops
+// redelivering within minutes) and messages edited in place that nothing
+// has touched for a month.
 func (b *Bot) maintain(ctx context.Context, now time.Time) {
 	if n, err := b.store.ForgetDeliveries(ctx, now.Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
 		b.log.Warn("forgetting old deliveries failed", slog.Any("error", err))
 	} else if n > 0 {
 		b.log.Info("forgot old deliveries", slog.Int("count", n))
+	}
+	if n, err := b.store.ForgetLive(ctx, time.Now().Add(-30*24*time.Hour)); err != nil && ctx.Err() == nil {
+		b.log.Warn("forgetting old live messages failed", slog.Any("error", err))
+	} else if n > 0 {
+		b.log.Info("forgot old live messages", slog.Int("count", n))
 	}
 }
 

@@ -321,20 +321,6 @@ func (s *Storage) CancelJobs(ctx context.Context, roundID int64, kinds ...string
 	return int(n), nil
 }
 
-// NewerPending reports whether a pending job of the same kind, whose key
-// starts with keyPrefix, was enqueued after j: a job that renders the latest
-// state (a progress update, an App Home) can then leave the work to it, so a
-// burst of changes costs one call to Slack.
-func (s *Storage) NewerPending(ctx context.Context, j Job, keyPrefix string) (bool, error) {
-	var newer bool
-	err := s.q.GetContext(ctx, &newer, `SELECT EXISTS (SELECT 1 FROM jobs
-		WHERE state = 'pending' AND kind = $1 AND id > $2 AND starts_with(key, $3))`, j.Kind, j.ID, keyPrefix)
-	if err != nil {
-		return false, fmt.Errorf("newer jobs than %s: %w", j.Key, err)
-	}
-	return newer, nil
-}
-
 // PruneJobs deletes jobs done or cancelled before cutoff and returns how many
 // it deleted. Keys of recent jobs are kept: they are what stops an effect
 // from being enqueued twice while its cause may still repeat.
