@@ -142,12 +142,22 @@ func (s *Storage) BeginLiveSend(ctx context.Context, key, token string) (l LiveS
 // RenewLiveSend extends a lease the caller still holds; it reports whether
 // it did.
 func (s *Storage) RenewLiveSend(ctx context.Context, l LiveSend) (bool, error) {
-	n, err := s.execCount(ctx, `UPDATE live_messages SET sender_until = clock_timestamp() + $3 * interval '1 millisecond'
+	res, err := s.lazyQ().ExecContext(ctx, `UPDATE live_messages SET sender_until = clock_timestamp() + $3 * interval '1 millisecond'
 		WHERE key = $1 AND sender = $2`, l.Key, l.Token, s.LiveLeaseLength().Milliseconds())
 	if err != nil {
 		return false, fmt.Errorf("renew sending %s: %w", l.Key, err)
 	}
-	return n == 1, nil
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// lazyQ runs statements whose commit need not wait for the disk (see
+// Storage.lazy); inside a transaction, the transaction's.
+func (s *Storage) lazyQ() querier {
+	if s.tx || s.lazy == nil {
+		return s.q
+	}
+	return s.lazy
 }
 
 // EndLiveSend releases the lease and, when sent, records that l.Revision
@@ -166,7 +176,7 @@ func (s *Storage) EndLiveSend(ctx context.Context, l LiveSend, sent bool) (curre
 		Revision int64 `db:"revision"`
 		Held     bool  `db:"held"`
 	}
-	err = s.q.GetContext(ctx, &res, `
+	err = s.lazyQ().GetContext(ctx, &res, `
 		WITH mine AS (
 			UPDATE live_messages SET sender = NULL, sender_until = NULL, sent = GREATEST(sent, $3), updated_at = now()
 			WHERE key = $1 AND sender = $2
