@@ -9,6 +9,10 @@
 //     and enqueues the effects it causes as jobs.
 //   - Slack out: jobs.go lists every job kind; job_*.go carry them to Slack
 //     through the outbox runner; every message is built by package render.
+//     A message edited in place takes turns by revision (revision.go), so
+//     an older render never lands after a newer one; a command is always
+//     answered (answer.go); what waits for the workspace to change back
+//     (the bot re-invited, a person reactivated) is held (lifecycle.go).
 //
 // Every replica runs the same loops; the database decides who does what, so
 // a round is revealed once and a reminder sent once however many replicas

@@ -44,11 +44,19 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 		if !ok || evt.Request == nil {
 			return
 		}
-		// Recorded before the ack: if this replica dies with it, another
-		// answers the person.
-		b.beginCommand(evt.Request.EnvelopeID, cmd)
-		b.ack(socket, evt.Request, nil)
-		b.handle(ctx, cmd.UserID, func(ctx context.Context) { b.handleCommand(ctx, evt.Request.EnvelopeID, cmd) })
+		// Recorded before the ack, so that if this replica dies with it
+		// another answers the person; off the event loop, which never waits
+		// for the database.
+		acked := make(chan struct{})
+		go func() {
+			defer close(acked)
+			b.beginCommand(evt.Request.EnvelopeID, cmd)
+			b.ack(socket, evt.Request, nil)
+		}()
+		b.handle(ctx, cmd.UserID, func(ctx context.Context) {
+			<-acked
+			b.handleCommand(ctx, evt.Request.EnvelopeID, cmd)
+		})
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok || evt.Request == nil {
