@@ -352,31 +352,32 @@ func (f *chaosFleet) stopAll() {
 }
 
 // chaosFacilitator starts the team's round, typing the command again when
-// no answer comes (or the answer says to try again).
+// nothing shows it started: no answer (ephemeral, or by DM when Slack
+// refused both), no announcement in the channel.
 func chaosFacilitator(ctx context.Context, t *testing.T, fake *slackfake.Server, tm chaosTeam) {
 	var mentions []string
 	for _, u := range tm.people {
 		mentions = append(mentions, fake.MentionUser(u))
 	}
 	text := "start " + strings.Join(mentions, " ")
+	started := func() bool {
+		for _, m := range append(fake.Ephemerals(tm.fac), fake.DMs(tm.fac)...) {
+			if s := m.VisibleText(); strings.Contains(s, "Started round") || strings.Contains(s, "already collecting") {
+				return true
+			}
+		}
+		return countIn(fake.Messages(tm.channel), "started a round") > 0
+	}
 	for ctx.Err() == nil {
 		before := len(fake.Ephemerals(tm.fac))
 		if _, err := fake.SlashCommand(tm.fac, tm.channel, text); err != nil {
 			t.Error(err)
 			return
 		}
-		var answer string
 		wctx, cancel := context.WithTimeout(ctx, 3*chaosPatience)
-		_ = fake.WaitFor(wctx, func() bool {
-			got := fake.Ephemerals(tm.fac)
-			if len(got) > before {
-				answer = got[len(got)-1].VisibleText()
-				return true
-			}
-			return false
-		})
+		_ = fake.WaitFor(wctx, func() bool { return started() || len(fake.Ephemerals(tm.fac)) > before })
 		cancel()
-		if strings.Contains(answer, "Started round") || strings.Contains(answer, "already collecting") {
+		if started() {
 			return
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/alignbot/alignbot/internal/chart"
 	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/internal/report"
+	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/storage"
 )
 
@@ -40,7 +41,9 @@ func (b *Bot) runReveal(ctx context.Context, j storage.Job) (any, error) {
 			if st.Channel == "" {
 				return report.ErrNotRevealedYet
 			}
-			_, ts, found, err := b.postOnceFound(ctx, j, st.Channel, "", st.Msg)
+			// The team waits for it: it goes ahead of its own thread and of
+			// other rounds' (Slack's posting budget is the workspace's).
+			_, ts, found, err := b.postOnceFound(slackapi.Interactive(ctx), j, st.Channel, "", st.Msg)
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/outbox"
+	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
@@ -137,8 +138,9 @@ func (b *Bot) runQuestionnaire(ctx context.Context, j storage.Job) (any, error) 
 			}
 			// A user ID as the channel posts in the app's DM with them;
 			// Slack's answer names the DM, so no conversations.open is
-			// needed.
-			dm, ts, found, err := b.postOnceFound(ctx, j, q.Respondent.UserID, "", st.Msg)
+			// needed. The respondent was just told to expect it: it goes
+			// ahead of background work.
+			dm, ts, found, err := b.postOnceFound(slackapi.Interactive(ctx), j, q.Respondent.UserID, "", st.Msg)
 			if err != nil {
 				return err
 			}

@@ -380,14 +380,14 @@ func (b *Bot) runLiveJob(ctx context.Context, j storage.Job) (any, error) {
 }
 
 // liveQuiet is how long a live message behind its revision goes untouched
-// before the sweep sends it: longer than a turn's lease, so that a sender
-// still at work is never doubled.
-func (b *Bot) liveQuiet() time.Duration { return b.store.LiveLeaseLength() + 5*time.Second }
+// before the sweep sends it: a turn's lease, which a sender still at work
+// renews, so that it is never doubled.
+func (b *Bot) liveQuiet() time.Duration { return b.store.LiveLeaseLength() }
 
 // sweepLive finds live messages whose sender died before Slack had their
 // latest revision, every few seconds, and queues a job to send each.
 func (b *Bot) sweepLive(ctx context.Context) {
-	tick := time.NewTicker(5 * time.Second)
+	tick := time.NewTicker(min(5*time.Second, max(time.Second, b.store.LiveLeaseLength()/2)))
 	defer tick.Stop()
 	for {
 		select {
