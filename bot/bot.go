@@ -108,8 +108,8 @@ type Bot struct {
 	botUserID string
 	workspace render.Workspace
 
-	// tokenRefused is set once Slack refuses the bot's token: jobs are
-	// held until a restart with a valid one.
+	// tokenRefused is set once Slack refuses the bot's token, which is
+	// then logged once: jobs are held until a restart with a valid one.
 	tokenRefused atomic.Bool
 	// commandAbandoned: see Options.CommandAbandoned.
 	commandAbandoned time.Duration

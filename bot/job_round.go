@@ -256,6 +256,11 @@ func (b *Bot) runRetire(ctx context.Context, j storage.Job) (any, error) {
 		return nil, outbox.Drop("unknown stub " + p.Stub)
 	}
 	if _, _, _, err := b.api.UpdateMessageContext(ctx, p.Channel, p.TS, msg.Options()...); err != nil {
+		var ce *causeError
+		if held := heldOn("", err); errors.As(held, &ce) {
+			// Slack refuses the token: the stub waits for a valid one.
+			return nil, held
+		}
 		if permanent(err) {
 			return nil, outbox.Drop("the message is gone: " + slackErrorCode(err))
 		}
