@@ -134,7 +134,7 @@ const responseURLLife = 30 * time.Minute
 // sweepCommands answers, every few seconds, the commands whose replica died
 // before answering them.
 func (b *Bot) sweepCommands(ctx context.Context) {
-	tick := time.NewTicker(5 * time.Second)
+	tick := time.NewTicker(min(5*time.Second, max(time.Second, b.commandAbandoned/2)))
 	defer tick.Stop()
 	for {
 		select {
