@@ -9,6 +9,10 @@
 //     and enqueues the effects it causes as jobs.
 //   - Slack out: jobs.go lists every job kind; job_*.go carry them to Slack
 //     through the outbox runner; every message is built by package render.
+//     A message edited in place takes turns by revision (revision.go), so
+//     an older render never lands after a newer one; a command is always
+//     answered (answer.go); what waits for the workspace to change back
+//     (the bot re-invited, a person reactivated) is held (lifecycle.go).
 //
 // Every replica runs the same loops; the database decides who does what, so
 // a round is revealed once and a reminder sent once however many replicas
@@ -77,6 +81,10 @@ type Options struct {
 	NoJobRunner bool
 	// Metrics, when set, records what the bot does for /metrics.
 	Metrics *metrics.Metrics
+	// CommandAbandoned is how long a slash command may go unanswered before
+	// the replica working on it is taken for dead and the person is told;
+	// default 45s.
+	CommandAbandoned time.Duration
 }
 
 // Bot is one replica of alignbot.
@@ -106,6 +114,12 @@ type Bot struct {
 	botUserID string
 	workspace render.Workspace
 
+	// tokenRefused is set once Slack refuses the bot's token, which is
+	// then logged once: jobs are held until a restart with a valid one.
+	tokenRefused atomic.Bool
+	// commandAbandoned: see Options.CommandAbandoned.
+	commandAbandoned time.Duration
+
 	handlers sync.WaitGroup
 }
 
@@ -123,6 +137,11 @@ func New(opts Options) (*Bot, error) {
 		worker:     opts.WorkerID,
 		noJobs:     opts.NoJobRunner,
 		metrics:    opts.Metrics,
+
+		commandAbandoned: opts.CommandAbandoned,
+	}
+	if b.commandAbandoned <= 0 {
+		b.commandAbandoned = commandAbandoned
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -172,6 +191,7 @@ func New(opts Options) (*Bot, error) {
 		MaxAttempts: opts.MaxAttempts,
 		Classify:    classify,
 		OnParked:    b.noteParked,
+		OnHeld:      b.noteHeld,
 		Maintenance: b.maintain,
 		Metrics:     b.metrics,
 	})
@@ -194,6 +214,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.mu.Unlock()
 	b.log.Info("connected to slack", slog.String("team_id", auth.TeamID), slog.String("bot_user_id", auth.UserID),
 		slog.String("worker", b.worker))
+	// Slack takes the token again: whatever waited for that goes ahead.
+	if err := b.resume(ctx, b.log, causeWorkspace); err != nil {
+		b.log.Warn("resuming jobs held on the token failed", slog.Any("error", err))
+	}
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -208,6 +232,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	wg.Go(func() { b.shareBudgets(runCtx) })
 	wg.Go(func() { b.dir.warm(runCtx) })
+	wg.Go(func() { b.sweepLive(runCtx) })
+	wg.Go(func() { b.sweepCommands(runCtx) })
 	if !b.noJobs {
 		notify, err := b.store.Listen(runCtx, storage.JobsChannel)
 		if err != nil {
@@ -271,13 +297,19 @@ func (b *Bot) shareBudgets(ctx context.Context) {
 	}
 }
 
-// maintain forgets Slack deliveries older than a day: Slack stops
-// redelivering within minutes.
+// maintain forgets Slack deliveries older than a day (Slack stops
+// redelivering within minutes) and messages edited in place that nothing
+// has touched for a month.
 func (b *Bot) maintain(ctx context.Context, now time.Time) {
 	if n, err := b.store.ForgetDeliveries(ctx, now.Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
 		b.log.Warn("forgetting old deliveries failed", slog.Any("error", err))
 	} else if n > 0 {
 		b.log.Info("forgot old deliveries", slog.Int("count", n))
+	}
+	if n, err := b.store.ForgetLive(ctx, time.Now().Add(-30*24*time.Hour)); err != nil && ctx.Err() == nil {
+		b.log.Warn("forgetting old live messages failed", slog.Any("error", err))
+	} else if n > 0 {
+		b.log.Info("forgot old live messages", slog.Int("count", n))
 	}
 }
 

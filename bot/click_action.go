@@ -61,8 +61,8 @@ func (b *Bot) clickActionStatus(ctx context.Context, envelopeID string, cb slack
 		}
 		return
 	}
-	rv, action, err := b.setActionStatus(ctx, statusRequest{DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, Where: where,
-		RoundID: roundID, Question: question, Status: status, By: b.actor(ctx, cb.User.ID)})
+	_, action, turn, err := b.setActionStatus(ctx, statusRequest{DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, Where: where,
+		RoundID: roundID, Question: question, Status: status, By: b.actor(ctx, cb.User.ID), TakeTurn: where != ""})
 	if err != nil {
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return
@@ -71,8 +71,8 @@ func (b *Bot) clickActionStatus(ctx context.Context, envelopeID string, cb slack
 		b.publishHomeNow(ctx, cb.Team.ID, cb.User.ID, log)
 		return
 	}
-	if err := b.replace(ctx, cb, b.ownerMessage(rv, action, render.OwnerUpdated, readerLang(ctx)), log); err != nil {
-		log.Warn("updating the owner's message failed", slog.Any("error", err))
+	if turn != nil {
+		b.showLive(ctx, cb, turn, nil, ownerUpdateJob(roundID, question, action.OwnerID, b.clock.Now()), log)
 	}
 }
 
@@ -95,20 +95,11 @@ func (b *Bot) submitBlockedForm(ctx context.Context, envelopeID string, cb slack
 	if err != nil {
 		return b.fieldErrors(ctx, log, err, "reason")
 	}
-	_, action, err := b.setActionStatus(ctx, statusRequest{DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, Where: meta.Where,
+	// A form has no response_url: the owner's live message is updated by
+	// the job the change queues.
+	_, _, _, err = b.setActionStatus(ctx, statusRequest{DeliveryID: envelopeID, WorkspaceID: cb.Team.ID, Where: meta.Where,
 		RoundID: roundID, Question: question, Status: storage.ActionBlocked, Reason: reason, By: b.actor(ctx, cb.User.ID)})
-	if errs := b.fieldErrors(ctx, log, err, "reason"); errs != nil {
-		return errs
-	}
-	if err == nil {
-		// A form has no response_url: the owner's live message is updated
-		// by a job.
-		if _, err := b.store.Enqueue(ctx, newJob(jobOwnerDM, roundID, jobPayload{Question: question, UserID: action.OwnerID,
-			Stub: ownerUpdate, Step: changeKey()}, b.clock.Now())); err != nil {
-			log.Error("queueing the owner's update failed", slog.Any("error", err))
-		}
-	}
-	return nil
+	return b.fieldErrors(ctx, log, err, "reason")
 }
 
 // channelRound reads the round a channel message's button names, replying

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/alignbot/alignbot/bot/render"
+	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
 
@@ -48,57 +49,74 @@ func (b *Bot) clickScore(ctx context.Context, envelopeID string, cb slack.Intera
 		return
 	}
 	log = log.With(slog.Int64("round_id", slot.Round))
+	// After an answer, the first question still unanswered opens. Guesses
+	// go in order, skipped ones included, and end after the last question.
+	var view cardView
+	if predicting {
+		in, err := b.instrumentOfClick(ctx, slot.Round)
+		if err != nil {
+			b.reply(ctx, cb.ResponseURL, log, err, "")
+			return
+		}
+		view.Open = nextQuestion(in, slot.Question)
+		view.Predicting = view.Open != ""
+	}
 	q, err := b.answer(ctx, scoreClick{
 		DeliveryID: envelopeID, Slot: slot, UserID: cb.User.ID, WorkspaceID: cb.Team.ID,
 		Channel: cb.Container.ChannelID, Score: score, At: b.clickTime(a),
-	}, predicting)
+	}, predicting, view)
 	if err != nil {
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return
 	}
-	// After an answer, the first question still unanswered opens. Guesses
-	// go in order, skipped ones included, and end after the last question.
-	open := ""
-	if predicting {
-		open = nextQuestion(q, slot.Question)
-		predicting = open != ""
-	}
-	b.showQuestionnaire(ctx, cb, q, open, predicting, log)
+	b.showCard(ctx, cb, q, log)
 }
 
-// nextQuestion is the question after id in the round's instrument, "" after
-// the last.
-func nextQuestion(q storage.Questionnaire, id string) string {
-	in, err := instrumentOf(q.Round)
-	if err != nil {
-		return ""
-	}
+// turnTaken is logged when a click leaves its change to the sender that has
+// the message's turn.
+const turnTaken = "the message's turn is taken; its sender shows this change too"
+
+// nextQuestion is the question after id in the instrument, "" after the
+// last.
+func nextQuestion(in *scoring.Instrument, id string) string {
 	if i := in.QuestionIndex(id); i >= 0 && i+1 < len(in.Questions) {
 		return in.Questions[i+1].ID
 	}
 	return ""
 }
 
-// showQuestionnaire rewrites the clicked message with the respondent's
-// questionnaire, open at question (or where they left off). If Slack refuses
-// both the response_url and chat.update, a job brings the message up to
-// date later.
-func (b *Bot) showQuestionnaire(ctx context.Context, cb slack.InteractionCallback, q storage.Questionnaire, open string, predicting bool, log *slog.Logger) {
-	in, err := instrumentOf(q.Round)
-	if err != nil {
-		b.reply(ctx, cb.ResponseURL, log, err, "")
+// showCard rewrites the clicked questionnaire with what the click's
+// statement returned, when that statement took the questionnaire's turn
+// and nothing else changed it meanwhile; otherwise with the questionnaire
+// read anew. When another sender has the turn, it shows this click too.
+// If Slack refuses both the response_url and chat.update, a job brings the
+// message up to date later.
+func (b *Bot) showCard(ctx context.Context, cb slack.InteractionCallback, q storage.Questionnaire, log *slog.Logger) {
+	if !q.LiveLeased {
+		log.Debug(turnTaken, slog.String("live", q.Live.Key))
 		return
 	}
-	view := render.NewQuestionnaire(in, q, b.links())
-	// Only the respondent clicks their questionnaire: it speaks their
-	// language.
-	view.Open, view.Predicting, view.Lang = open, predicting, readerLang(ctx)
-	if err := b.replace(ctx, cb, render.RenderQuestionnaire(view), log); err != nil {
-		log.Warn("updating the questionnaire failed; queued", slog.Any("error", err))
-		if _, err := b.store.Enqueue(ctx, cardJob(q.Round.ID, q.Respondent.Role, b.clock.Now())); err != nil {
-			log.Error("queueing the questionnaire update failed", slog.Any("error", err))
-		}
+	var first *liveState
+	if in, err := instrumentOf(q.Round); err == nil && q.LiveCurrent {
+		var v cardView
+		unmarshal(string(q.Live.View), &v)
+		view := render.NewQuestionnaire(in, q, b.links())
+		// Only the respondent clicks their questionnaire: it speaks their
+		// language.
+		view.Open, view.Predicting, view.Lang = v.Open, v.Predicting, readerLang(ctx)
+		first = &liveState{Channel: q.Respondent.DMChannelID, TS: q.Respondent.QuestionnaireTS, Msg: render.RenderQuestionnaire(view)}
 	}
+	b.showLive(ctx, cb, &q.Live, first, cardJob(q.Round.ID, q.Respondent.Role, b.clock.Now()), log)
+}
+
+// showTurn shows a questionnaire whose change (turn, nil when another
+// sender has the turn) is committed.
+func (b *Bot) showTurn(ctx context.Context, cb slack.InteractionCallback, turn *storage.LiveSend, roundID int64, role scoring.Role, log *slog.Logger) {
+	if turn == nil {
+		log.Debug(turnTaken, slog.String("live", cardKey(roundID, role)))
+		return
+	}
+	b.showLive(ctx, cb, turn, nil, cardJob(roundID, role, b.clock.Now()), log)
 }
 
 // ownQuestionnaire reads the clicker's questionnaire for a click that
@@ -151,7 +169,12 @@ func (b *Bot) clickOpen(ctx context.Context, cb slack.InteractionCallback, a *sl
 			open = in.Questions[0].ID
 		}
 	}
-	b.showQuestionnaire(ctx, cb, q, open, predicting, log)
+	turn, err := b.changeLive(ctx, b.store, cardKey(q.Round.ID, q.Respondent.Role), cardView{Open: open, Predicting: predicting})
+	if err != nil {
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return
+	}
+	b.showTurn(ctx, cb, turn, q.Round.ID, q.Respondent.Role, log)
 }
 
 // refusalOf says why a questionnaire no longer takes clicks.
@@ -172,29 +195,39 @@ func (b *Bot) clickContinue(ctx context.Context, cb slack.InteractionCallback, a
 	if !ok {
 		return
 	}
-	b.showQuestionnaire(ctx, cb, q, "", false, log)
-	if !q.Respondent.Pending() || q.Round.State != storage.Collecting {
-		return
-	}
+	key := cardKey(q.Round.ID, q.Respondent.Role)
 	now := b.clock.Now()
+	var turn *storage.LiveSend
 	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
-		previous, err := tx.SetQuestionnaire(ctx, q.Round.ID, q.Respondent.Role, cb.Container.ChannelID, cb.Container.MessageTs)
-		if err != nil {
-			return err
+		if q.Respondent.Pending() && q.Round.State == storage.Collecting {
+			previous, err := tx.SetQuestionnaire(ctx, q.Round.ID, q.Respondent.Role, cb.Container.ChannelID, cb.Container.MessageTs)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.SetNudge(ctx, q.Round.ID, q.Respondent.Role, "", ""); err != nil {
+				return err
+			}
+			if previous != "" {
+				if _, err := tx.Enqueue(ctx, newJob(jobRetire, q.Round.ID, jobPayload{Role: q.Respondent.Role, Channel: cb.Container.ChannelID,
+					TS: previous, Stub: stubQuestionnaireMoved, Step: changeKey()}, now)); err != nil {
+					return err
+				}
+			}
+			// The App Home links to where the questionnaire is now.
+			if err := b.refreshHomes(ctx, tx, q.Round.WorkspaceID, []string{q.Respondent.UserID}, now); err != nil {
+				return err
+			}
 		}
-		if _, err := tx.SetNudge(ctx, q.Round.ID, q.Respondent.Role, "", ""); err != nil {
-			return err
-		}
-		if previous == "" {
-			return nil
-		}
-		_, err = tx.Enqueue(ctx, newJob(jobRetire, q.Round.ID, jobPayload{Role: q.Respondent.Role, Channel: cb.Container.ChannelID,
-			TS: previous, Stub: stubQuestionnaireMoved, Step: changeKey()}, now))
+		var err error
+		turn, err = b.changeLive(ctx, tx, key, cardView{})
 		return err
 	})
 	if err != nil {
 		log.Error("moving the questionnaire failed", slog.Any("error", err))
+		b.reply(ctx, cb.ResponseURL, log, err, "")
+		return
 	}
+	b.showTurn(ctx, cb, turn, q.Round.ID, q.Respondent.Role, log)
 }
 
 // submitWait is how long a Submit that finds answers missing waits for the
@@ -211,8 +244,9 @@ func (b *Bot) clickSubmit(ctx context.Context, envelopeID string, cb slack.Inter
 	log = log.With(slog.Int64("round_id", roundID))
 	deadline := time.Now().Add(submitWait)
 	var q storage.Questionnaire
+	var turn *storage.LiveSend
 	for {
-		q, _, err = b.submit(ctx, envelopeID, roundID, cb.User.ID, cb.Team.ID, cb.Container.ChannelID)
+		q, turn, _, err = b.submit(ctx, envelopeID, roundID, cb.User.ID, cb.Team.ID, cb.Container.ChannelID)
 		var inc errIncomplete
 		if !errors.As(err, &inc) || time.Now().After(deadline) {
 			break
@@ -235,7 +269,7 @@ func (b *Bot) clickSubmit(ctx context.Context, envelopeID string, cb slack.Inter
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return
 	}
-	b.showQuestionnaire(ctx, cb, q, "", false, log)
+	b.showTurn(ctx, cb, turn, q.Round.ID, q.Respondent.Role, log)
 }
 
 func (b *Bot) clickDecline(ctx context.Context, envelopeID string, cb slack.InteractionCallback, a *slack.BlockAction, log *slog.Logger) {
@@ -244,10 +278,10 @@ func (b *Bot) clickDecline(ctx context.Context, envelopeID string, cb slack.Inte
 		b.reply(ctx, cb.ResponseURL, log, errTampered, "")
 		return
 	}
-	q, err := b.declineRound(ctx, envelopeID, slot, cb.User.ID, cb.Container.ChannelID)
+	q, turn, err := b.declineRound(ctx, envelopeID, slot, cb.User.ID, cb.Container.ChannelID)
 	if err != nil {
 		b.reply(ctx, cb.ResponseURL, log, explainRefusal(err), "")
 		return
 	}
-	b.showQuestionnaire(ctx, cb, q, "", false, log)
+	b.showTurn(ctx, cb, turn, q.Round.ID, q.Respondent.Role, log)
 }

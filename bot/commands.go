@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/slack-go/slack"
@@ -17,9 +18,15 @@ import (
 func (b *Bot) handleCommand(ctx context.Context, envelopeID string, cmd slack.SlashCommand) {
 	ctx = b.withReader(ctx, cmd.UserID)
 	log := b.log.With(slog.String("user_id", cmd.UserID), slog.String("channel_id", cmd.ChannelID))
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("command panicked", slog.Any("panic", p))
+			b.answerCommand(ctx, envelopeID, cmd, log, fmt.Errorf("command panicked: %v", p), "")
+		}
+	}()
 	c, err := parseCommand(cmd.Text)
 	if err != nil {
-		b.reply(ctx, cmd.ResponseURL, log, err, "")
+		b.answerCommand(ctx, envelopeID, cmd, log, err, "")
 		return
 	}
 	log = log.With(slog.String("command", c.name))
@@ -50,7 +57,7 @@ func (b *Bot) handleCommand(ctx context.Context, envelopeID string, cmd slack.Sl
 	case "addressed", "unaddressed":
 		text, err = b.commandAddressed(ctx, envelopeID, cmd, c)
 	}
-	b.reply(ctx, cmd.ResponseURL, log, err, text)
+	b.answerCommand(ctx, envelopeID, cmd, log, err, text)
 }
 
 // actor looks up what permission decisions need to know about a person. If

@@ -64,6 +64,8 @@ const (
 	roomTTL    = 10 * time.Minute
 	membersTTL = time.Minute
 	relistGap  = 5 * time.Minute
+	// relistAfterFailure is how long a failed list waits to be tried again.
+	relistAfterFailure = 30 * time.Second
 )
 
 func newDirectory(api SlackAPI, log *slog.Logger) *directory {
@@ -113,8 +115,14 @@ func (d *directory) listOnce(ctx context.Context, running *chan struct{}, last *
 	err := list(ctx)
 	d.mu.Lock()
 	*running = nil
-	if err == nil {
+	switch {
+	case err == nil:
 		*last = time.Now()
+	case ctx.Err() == nil:
+		// A list that keeps failing is not asked for again by every
+		// lookup meanwhile (each would spend its tries and the list's
+		// small budget): lookups ask Slack one by one until then.
+		*last = time.Now().Add(relistAfterFailure - relistGap)
 	}
 	d.mu.Unlock()
 	close(done)

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"time"
@@ -32,7 +33,7 @@ type scoreClick struct {
 // other lead's) and returns their questionnaire as it now stands. One click,
 // one database statement: it checks the click, remembers the delivery,
 // stores the score and, on the first answer, enqueues the channel's update.
-func (b *Bot) answer(ctx context.Context, c scoreClick, predicting bool) (storage.Questionnaire, error) {
+func (b *Bot) answer(ctx context.Context, c scoreClick, predicting bool, view cardView) (storage.Questionnaire, error) {
 	in, err := b.instrumentOfClick(ctx, c.Slot.Round)
 	if err != nil {
 		return storage.Questionnaire{}, err
@@ -45,7 +46,8 @@ func (b *Bot) answer(ctx context.Context, c scoreClick, predicting bool) (storag
 		storage.Click{RoundID: c.Slot.Round, Role: c.Slot.Role, UserID: c.UserID, Question: c.Slot.Question, Score: c.Score, At: c.At},
 		predicting,
 		storage.ClickOptions{DeliveryID: c.DeliveryID, WorkspaceID: c.WorkspaceID, Channel: c.Channel,
-			OnStart: []storage.NewJob{progressJob(c.Slot.Round, now)}})
+			OnStart: []storage.NewJob{progressJob(c.Slot.Round, now)},
+			Live:    cardKey(c.Slot.Round, c.Slot.Role), LiveView: json.RawMessage(marshal(view)), LiveToken: randomHex(12)})
 	if err != nil {
 		return storage.Questionnaire{}, explainRefusal(err)
 	}
@@ -133,15 +135,16 @@ func (e errIncomplete) refusal() error {
 // submit locks a respondent's answers; the last submit of a round claims its
 // reveal, in the same transaction that enqueues the reveal post, so the
 // reveal is posted once whatever happens after the commit.
-func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, userID, workspaceID, channel string) (storage.Questionnaire, bool, error) {
+func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, userID, workspaceID, channel string) (storage.Questionnaire, *storage.LiveSend, bool, error) {
 	now := b.clock.Now()
 	var q storage.Questionnaire
+	var turn *storage.LiveSend
 	var revealing bool
 	// Outside the transaction: it may read the round on a connection of its
 	// own.
 	in, err := b.instrumentOfClick(ctx, roundID)
 	if err != nil {
-		return storage.Questionnaire{}, false, explainRefusal(err)
+		return storage.Questionnaire{}, nil, false, explainRefusal(err)
 	}
 	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
 		if err := remember(ctx, tx, deliveryID, now); err != nil {
@@ -158,8 +161,10 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 		if err := bound(q, workspaceID, channel); err != nil {
 			return err
 		}
+		// The questionnaire shows it is submitted, also to a second click.
 		if res.AlreadySubmitted {
-			return nil
+			turn, err = b.changeLive(ctx, tx, cardKey(roundID, q.Respondent.Role), cardView{})
+			return err
 		}
 		if _, err := tx.Enqueue(ctx, progressJob(roundID, now)); err != nil {
 			return err
@@ -180,20 +185,23 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 				return err
 			}
 		}
+		if turn, err = b.changeLive(ctx, tx, cardKey(roundID, q.Respondent.Role), cardView{}); err != nil {
+			return err
+		}
 		return b.refreshHomes(ctx, tx, res.Round.WorkspaceID, []string{userID, res.Round.FacilitatorID}, now)
 	})
 	if err != nil {
 		var inc errIncomplete
 		if errors.As(err, &inc) {
-			return storage.Questionnaire{}, false, inc
+			return storage.Questionnaire{}, nil, false, inc
 		}
-		return storage.Questionnaire{}, false, explainRefusal(err)
+		return storage.Questionnaire{}, nil, false, explainRefusal(err)
 	}
 	b.log.Info("respondent submitted", slog.Int64("round_id", roundID), slog.String("user_id", userID))
 	if revealing {
 		b.log.Info("reveal claimed", slog.Int64("round_id", roundID))
 	}
-	return q, revealing, nil
+	return q, turn, revealing, nil
 }
 
 // claimReveal moves the round to revealed and enqueues the reveal and

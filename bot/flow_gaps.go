@@ -71,8 +71,10 @@ func (b *Bot) latestRevealed(ctx context.Context, workspaceID, channelID string)
 // in place, a note in its thread, and the App Home of those concerned.
 func (b *Bot) gapChanged(ctx context.Context, tx *storage.Storage, rv report.Reveal, note render.Message, users []string, now time.Time) error {
 	change := changeKey()
+	update := afterReveal(newJob(jobRevealUpdate, rv.Round.ID, jobPayload{Step: change}, now), rv.Round.ID)
+	update.Live = revealKey(rv.Round.ID)
 	_, err := tx.Enqueue(ctx,
-		afterReveal(newJob(jobRevealUpdate, rv.Round.ID, jobPayload{Step: change}, now), rv.Round.ID),
+		update,
 		afterReveal(newJob(jobNote, rv.Round.ID, jobPayload{Step: change, Text: note.Text}, now), rv.Round.ID),
 	)
 	if err != nil {
@@ -248,15 +250,19 @@ type statusRequest struct {
 	Status   storage.ActionStatus
 	Reason   string
 	By       actor
+	// TakeTurn takes the owner's live message's turn (see sendLive) for the
+	// caller, who shows the change through their click.
+	TakeTurn bool
 }
 
 // setActionStatus records progress on an action, tells the reveal's thread,
 // and closes the round when every top gap's action is done: one
 // transaction, deciding on what it reads inside it.
-func (b *Bot) setActionStatus(ctx context.Context, req statusRequest) (report.Reveal, storage.Action, error) {
+func (b *Bot) setActionStatus(ctx context.Context, req statusRequest) (report.Reveal, storage.Action, *storage.LiveSend, error) {
 	now := b.clock.Now()
 	var saved storage.Action
 	var rv report.Reveal
+	var turn *storage.LiveSend
 	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
 		if err := remember(ctx, tx, req.DeliveryID, now); err != nil {
 			return err
@@ -299,8 +305,23 @@ func (b *Bot) setActionStatus(ctx context.Context, req statusRequest) (report.Re
 		if rv, err = report.LoadBrief(ctx, tx, round.ID); err != nil {
 			return err
 		}
+		// The owner's live message shows the status, changed or not (a
+		// second click sees it too); a job brings it up to date should
+		// the click's caller not.
+		token := ""
+		if req.TakeTurn {
+			token = randomHex(12)
+		}
+		if turn, err = b.changeLiveAs(ctx, tx, ownerKey(round.ID, a.QuestionID), ownerView{Kind: render.OwnerUpdated}, token); err != nil {
+			return err
+		}
 		if !changed {
 			return nil
+		}
+		update := ownerUpdateJob(round.ID, a.QuestionID, a.OwnerID, now)
+		update.Live = "" // bumped above, with its view
+		if _, err := tx.Enqueue(ctx, update); err != nil {
+			return err
 		}
 		q, _ := rv.Instrument.Question(req.Question)
 		if err := b.gapChanged(ctx, tx, rv, render.NoteStatus(render.RoundLang(rv.Round), rv.Instrument, q, req.By.ID, a), []string{a.OwnerID}, now); err != nil {
@@ -318,7 +339,7 @@ func (b *Bot) setActionStatus(ctx context.Context, req statusRequest) (report.Re
 		}
 		return b.gapChanged(ctx, tx, rv, render.NoteClosed(rv.Round, len(rv.TopGaps)), nil, now)
 	})
-	return rv, saved, err
+	return rv, saved, turn, err
 }
 
 // oneAnswerRequest records the team's answer to the one question.

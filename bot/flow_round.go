@@ -131,12 +131,16 @@ func (b *Bot) deadlineJob(roundID int64, deadline time.Time) storage.NewJob {
 // one update, since each run renders the latest state and drops itself when
 // a newer one is queued.
 func progressJob(roundID int64, now time.Time) storage.NewJob {
-	return newJob(jobProgress, roundID, jobPayload{Step: changeKey()}, now)
+	j := newJob(jobProgress, roundID, jobPayload{Step: changeKey()}, now)
+	j.Live = announceKey(roundID)
+	return j
 }
 
 // cardJob re-renders a respondent's questionnaire from the database.
 func cardJob(roundID int64, role scoring.Role, now time.Time) storage.NewJob {
-	return newJob(jobCard, roundID, jobPayload{Role: role, Step: changeKey()}, now)
+	j := newJob(jobCard, roundID, jobPayload{Role: role, Step: changeKey()}, now)
+	j.Live = cardKey(roundID, role)
+	return j
 }
 
 // collectingRound finds the channel's round collecting answers and locks it.
@@ -234,9 +238,10 @@ func (b *Bot) extendRound(ctx context.Context, deliveryID, workspaceID, channelI
 // declineRound records that a respondent will not answer. The facilitator
 // is told; if the others are all in, the round is revealed without them (a
 // lead's decline leaves it waiting: never a one-sided comparison).
-func (b *Bot) declineRound(ctx context.Context, deliveryID string, slot render.Slot, userID, where string) (storage.Questionnaire, error) {
+func (b *Bot) declineRound(ctx context.Context, deliveryID string, slot render.Slot, userID, where string) (storage.Questionnaire, *storage.LiveSend, error) {
 	now := b.clock.Now()
 	var q storage.Questionnaire
+	var turn *storage.LiveSend
 	err := b.store.Transact(ctx, func(tx *storage.Storage) error {
 		if err := remember(ctx, tx, deliveryID, now); err != nil {
 			return err
@@ -264,9 +269,12 @@ func (b *Bot) declineRound(ctx context.Context, deliveryID string, slot render.S
 		if _, err := b.claimReveal(ctx, tx, round, in, false, now); err != nil {
 			return err
 		}
+		if turn, err = b.changeLive(ctx, tx, cardKey(round.ID, r.Role), cardView{}); err != nil {
+			return err
+		}
 		return b.refreshHomes(ctx, tx, round.WorkspaceID, []string{userID, round.FacilitatorID}, now)
 	})
-	return q, err
+	return q, turn, err
 }
 
 // refreshHomes republishes the App Home of those of users who have opened
@@ -287,7 +295,8 @@ func (b *Bot) refreshHomes(ctx context.Context, tx *storage.Storage, workspaceID
 // homeJob publishes a person's App Home; a burst of changes publishes once.
 func homeJob(workspaceID, userID string, now time.Time) storage.NewJob {
 	p := jobPayload{Workspace: workspaceID, UserID: userID, Step: changeKey()}
-	return storage.NewJob{Key: homeKeyPrefix(workspaceID, userID) + p.Step, Kind: jobHome, Payload: p, RunAt: now}
+	return storage.NewJob{Key: homeKeyPrefix(workspaceID, userID) + p.Step, Kind: jobHome, Payload: p, RunAt: now,
+		Live: homeKey(workspaceID, userID)}
 }
 
 func homeKeyPrefix(workspaceID, userID string) string {

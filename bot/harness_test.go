@@ -670,7 +670,7 @@ func (h *harness) quiet() bool {
 	var n int
 	err := h.store.DB().Get(&n, `SELECT count(*) FROM jobs j WHERE state = 'pending'
 		AND ((run_at <= $1 AND lease_token IS NULL AND (after IS NULL OR NOT EXISTS (
-			SELECT 1 FROM jobs w WHERE w.key = j.after AND w.state = 'pending')))
+			SELECT 1 FROM jobs w WHERE w.key = j.after AND w.state IN ('pending', 'held'))))
 		  OR (lease_token IS NOT NULL AND leased_by = ANY($2)))`, h.clock.Now(), pq.Array(live))
 	return err == nil && n == 0
 }

@@ -2,14 +2,14 @@ package bot
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 
-	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/alignbot/alignbot/bot/render"
-	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/internal/report"
 	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/storage"
@@ -20,6 +20,15 @@ import (
 // what anyone answered.
 
 func (b *Bot) handleEvent(ctx context.Context, envelopeID string, outer slackevents.EventsAPIEvent) {
+	// Slack redelivers an event it thinks was lost, in the same envelope or
+	// a new one: its event_id tells.
+	eventID := envelopeID
+	if cb, ok := outer.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
+		eventID = cb.EventID
+	}
+	if b.handleWorldEvent(ctx, eventID, outer.TeamID, outer.InnerEvent.Data) {
+		return
+	}
 	switch inner := outer.InnerEvent.Data.(type) {
 	case *slackevents.AppHomeOpenedEvent:
 		if inner.Tab != "home" {
@@ -38,7 +47,7 @@ func (b *Bot) handleEvent(ctx context.Context, envelopeID string, outer slackeve
 		if inner.ChannelType != "im" || inner.BotID != "" || inner.User == "" || inner.User == b.botUser() || inner.SubType != "" {
 			return
 		}
-		b.answerDM(ctx, envelopeID, outer.TeamID, inner)
+		b.answerDM(ctx, eventID, outer.TeamID, inner)
 	}
 }
 
@@ -48,20 +57,28 @@ func (b *Bot) answerDM(ctx context.Context, envelopeID, workspaceID string, m *s
 	now := b.clock.Now()
 	// Slack redelivers events it thinks were lost: answer each once.
 	err := b.store.Transact(ctx, func(tx *storage.Storage) error { return remember(ctx, tx, envelopeID+":"+m.TimeStamp, now) })
-	if err != nil {
-		if err != errDuplicate {
-			log.Warn("remembering a DM failed", slog.Any("error", err))
-		}
+	if errors.Is(err, errDuplicate) {
 		return
 	}
-	pending, err := b.pending(ctx, workspaceID, m.User)
+	var pending render.Pending
+	if err == nil {
+		pending, err = b.pending(ctx, workspaceID, m.User)
+	}
 	if err != nil {
-		log.Error("reading what waits for a person failed", slog.Any("error", err))
+		// What they typed gets an answer even so.
+		b.tell(ctx, "", m.Channel, m.User, b.explain(ctx, log, err), log)
 		return
 	}
 	msg := render.DMReply(pending)
 	if _, _, err := b.api.PostMessageContext(slackapi.Interactive(ctx), m.Channel, msg.Options()...); err != nil {
-		log.Warn("answering a DM failed", slog.Any("error", err))
+		// Slack may refuse for now (a burst of messages meets the DM's
+		// pace): the answer goes through the outbox, which waits it out.
+		log.Warn("answering a DM failed; queued", slog.Any("error", err))
+		n := storage.NewJob{Key: fmt.Sprintf("%s:%s:%s", jobNotice, m.User, envelopeID), Kind: jobNotice,
+			Payload: jobPayload{UserID: m.User, Text: msg.Text}, RunAt: now}
+		if _, err := b.store.Enqueue(context.WithoutCancel(ctx), n); err != nil {
+			log.Error("queueing the answer to a DM failed", slog.Any("error", err))
+		}
 	}
 }
 
@@ -147,34 +164,40 @@ func (b *Bot) home(ctx context.Context, workspaceID, userID string) (render.Home
 	return h, nil
 }
 
-func (b *Bot) publishHome(ctx context.Context, workspaceID, userID string) error {
-	h, err := b.home(ctx, workspaceID, userID)
-	if err != nil {
-		return err
-	}
-	_, err = b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: userID, View: render.RenderHome(h)})
-	return err
-}
-
-// publishHomeNow publishes for a person who is looking at it.
+// publishHomeNow publishes for a person who is looking at it: it takes
+// the App Home's turn (see sendLive) and publishes at once, ahead of
+// background work.
 func (b *Bot) publishHomeNow(ctx context.Context, workspaceID, userID string, log *slog.Logger) {
-	if err := b.publishHome(slackapi.Interactive(ctx), workspaceID, userID); err != nil {
+	key := homeKey(workspaceID, userID)
+	turn, err := b.changeLive(ctx, b.store, key, nil)
+	if err != nil {
+		log.Error("publishing home failed", slog.Any("error", err))
+		return
+	}
+	if turn == nil {
+		// A publish is under way; it shows this change too.
+		return
+	}
+	outcome, err := b.sendLive(ctx, key, liveOpts{turn: turn, send: func(ctx context.Context, t storage.LiveSend, st liveState) error {
+		return b.updateLive(slackapi.Interactive(ctx), t, st)
+	}})
+	if err == nil && outcome != liveAgain {
+		return
+	}
+	if err != nil {
 		log.Error("publishing home failed", slog.Any("error", err))
 	}
+	if _, err := b.store.Enqueue(context.WithoutCancel(ctx), homeJob(workspaceID, userID, b.clock.Now())); err != nil {
+		log.Error("queueing the home's publish failed", slog.Any("error", err))
+	}
 }
 
-// runHome publishes a person's App Home after a change, unless a newer
-// publish is already queued.
+// runHome publishes a person's App Home after a change; a burst of changes
+// publishes once.
 func (b *Bot) runHome(ctx context.Context, j storage.Job) (any, error) {
 	p, err := payload(j)
 	if err != nil {
 		return nil, err
 	}
-	if newer, err := b.store.NewerPending(ctx, j, homeKeyPrefix(p.Workspace, p.UserID)); err != nil || newer {
-		if newer {
-			return nil, outbox.Drop("a newer publish is queued")
-		}
-		return nil, err
-	}
-	return nil, b.publishHome(ctx, p.Workspace, p.UserID)
+	return nil, b.runLive(ctx, homeKey(p.Workspace, p.UserID))
 }

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,14 +61,7 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 		return nil, outbox.Drop("no such action")
 	}
 	if p.Stub == ownerUpdate {
-		if a.DMTS == "" {
-			return nil, outbox.Drop("no message to update")
-		}
-		msg := b.ownerMessage(rv, a, render.OwnerUpdated, b.personLang(ctx, a.OwnerID))
-		if _, _, _, err := b.api.UpdateMessageContext(ctx, a.DMChannelID, a.DMTS, msg.Options()...); err != nil {
-			return nil, fmt.Errorf("update owner's message: %w", err)
-		}
-		return nil, nil
+		return nil, b.runLive(ctx, ownerKey(a.RoundID, a.QuestionID))
 	}
 	switch {
 	case a.OwnerID != p.UserID || assignmentKey(a.AssignedAt) != p.Step:
@@ -93,11 +87,56 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 			kind = render.OwnerOverdue
 		}
 	}
-	// Posted to the user ID, as every other DM is: the DM's posting budget
-	// is paced under one name.
-	dm, ts, err := b.postOnce(ctx, j, a.OwnerID, "", b.ownerMessage(rv, a, kind, b.personLang(ctx, a.OwnerID)))
+	// The new message becomes the action's live one: it is posted in the
+	// live message's turn, rendered as the database has it then.
+	var dm, ts string
+	outcome, err := b.sendLive(ctx, ownerKey(a.RoundID, a.QuestionID), liveOpts{force: true,
+		send: func(ctx context.Context, turn storage.LiveSend, st liveState) error {
+			if ts != "" {
+				// A change came while it was posted: the new message is
+				// brought up to date, not posted again.
+				return b.updateLive(ctx, turn, st)
+			}
+			var err error
+			dm, ts, err = b.postOwnerDM(ctx, j, p, kind, at, turn)
+			return err
+		}})
 	if err != nil {
 		return nil, err
+	}
+	if outcome == liveBusy {
+		// A click on the current message has the turn for a moment.
+		return nil, outbox.Again()
+	}
+	if ts == "" {
+		return nil, outbox.Drop("the action is gone")
+	}
+	return postResult{Channel: dm, TS: ts}, nil
+}
+
+// postOwnerDM posts an owner's new live message about their action during
+// the message's turn, records it (the previous one is retired) and books
+// the next reminder.
+func (b *Bot) postOwnerDM(ctx context.Context, j storage.Job, p jobPayload, kind render.OwnerKind, at time.Time, turn storage.LiveSend) (string, string, error) {
+	rv, err := report.LoadBrief(ctx, b.store, roundOf(j))
+	if err != nil {
+		return "", "", err
+	}
+	a, ok := rv.Action(p.Question)
+	if !ok {
+		return "", "", nil
+	}
+	msg := b.ownerMessage(rv, a, kind, b.personLang(ctx, a.OwnerID))
+	// Posted to the user ID, as every other DM is: the DM's posting budget
+	// is paced under one name.
+	dm, ts, found, err := b.postOnceFound(ctx, j, a.OwnerID, "", msg)
+	if err != nil {
+		return "", "", err
+	}
+	if found {
+		if _, _, _, err := b.api.UpdateMessageContext(ctx, dm, ts, msg.Options()...); err != nil {
+			return "", "", fmt.Errorf("update owner's message: %w", err)
+		}
 	}
 	now := b.clock.Now()
 	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
@@ -130,9 +169,20 @@ func (b *Bot) runOwnerDM(ctx context.Context, j storage.Job) (any, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return "", "", err
 	}
-	return postResult{Channel: dm, TS: ts}, nil
+	if err := b.store.SetLiveView(ctx, turn, json.RawMessage(marshal(ownerView{Kind: kind}))); err != nil {
+		return "", "", err
+	}
+	return dm, ts, nil
+}
+
+// ownerUpdateJob brings an owner's live message up to date after its
+// action changed.
+func ownerUpdateJob(roundID int64, question, owner string, now time.Time) storage.NewJob {
+	j := newJob(jobOwnerDM, roundID, jobPayload{Question: question, UserID: owner, Stub: ownerUpdate, Step: changeKey()}, now)
+	j.Live = ownerKey(roundID, question)
+	return j
 }
 
 // describeOwner says what an owner_dm job delivers.

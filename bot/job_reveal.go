@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/internal/report"
+	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/storage"
 )
 
@@ -22,39 +24,101 @@ import (
 // in-place updates when the gaps change, and the notes that tell the thread
 // about each change.
 
+// runReveal posts the reveal, as the database has it when it is posted,
+// and books the next round. It takes the reveal's turn (see sendLive), so
+// an update after a gap changed waits for the post.
 func (b *Bot) runReveal(ctx context.Context, j storage.Job) (any, error) {
-	rv, err := report.Load(ctx, b.store, roundOf(j))
+	roundID := roundOf(j)
+	var posted string
+	outcome, err := b.sendLive(ctx, revealKey(roundID), liveOpts{force: true,
+		send: func(ctx context.Context, turn storage.LiveSend, st liveState) error {
+			if st.TS != "" {
+				posted = st.TS
+				if !turn.Behind() {
+					return nil
+				}
+				return b.updateLive(ctx, turn, st)
+			}
+			if st.Channel == "" {
+				return report.ErrNotRevealedYet
+			}
+			// The team waits for it: it goes ahead of its own thread and of
+			// other rounds' (Slack's posting budget is the workspace's).
+			_, ts, found, err := b.postOnceFound(slackapi.Interactive(ctx), j, st.Channel, "", st.Msg)
+			if err != nil {
+				return err
+			}
+			if err := b.revealPosted(ctx, roundID, ts); err != nil {
+				return err
+			}
+			posted = ts
+			if found {
+				st.TS = ts
+				return b.updateLive(ctx, turn, st)
+			}
+			return nil
+		}})
+	if errors.Is(err, report.ErrNotRevealedYet) {
+		return nil, outbox.Drop("the round is not revealed")
+	}
 	if err != nil {
 		return nil, err
 	}
-	if rv.Round.RevealTS != "" {
-		return postResult{Channel: rv.Round.ChannelID, TS: rv.Round.RevealTS}, nil
-	}
-	_, ts, err := b.postOnce(ctx, j, rv.Round.ChannelID, "", render.RenderReveal(rv, b.links()))
+	round, err := b.store.Round(ctx, roundID)
 	if err != nil {
 		return nil, err
 	}
+	if round.RevealTS == "" {
+		if outcome == liveBusy {
+			return nil, outbox.Again()
+		}
+		return nil, outbox.Drop("the round is gone")
+	}
+	if posted != "" {
+		b.log.Info("round revealed", slog.Int64("round_id", roundID), slog.String("channel_id", round.ChannelID))
+	}
+	return postResult{Channel: round.ChannelID, TS: round.RevealTS}, nil
+}
+
+// revealPosted records the reveal's ts and books the next round's
+// reminders.
+func (b *Bot) revealPosted(ctx context.Context, roundID int64, ts string) error {
 	now := b.clock.Now()
-	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
-		if _, err := tx.SetRevealTS(ctx, rv.Round.ID, ts); err != nil {
+	return b.store.Transact(ctx, func(tx *storage.Storage) error {
+		if _, err := tx.SetRevealTS(ctx, roundID, ts); err != nil {
 			return err
 		}
-		next := rv.Round.RevealedAt.Add(b.cfg.RerunAfter)
-		if err := tx.SetNextRoundAt(ctx, rv.Round.ID, next); err != nil {
+		round, err := tx.Round(ctx, roundID)
+		if err != nil {
 			return err
 		}
-		jobs := []storage.NewJob{newJob(jobRerun, rv.Round.ID, jobPayload{Step: "day"}, next)}
+		if round.RevealedAt == nil {
+			return fmt.Errorf("reveal of round %d: %w", roundID, report.ErrNotRevealedYet)
+		}
+		// Each questionnaire links to the reveal now that it has a ts (the
+		// jobs that update them wait for this one).
+		respondents, err := tx.Respondents(ctx, roundID)
+		if err != nil {
+			return err
+		}
+		var cards []string
+		for _, r := range respondents {
+			cards = append(cards, cardKey(roundID, r.Role))
+		}
+		if err := tx.TouchLive(ctx, cards...); err != nil {
+			return err
+		}
+		next := round.RevealedAt.Add(b.cfg.RerunAfter)
+		if err := tx.SetNextRoundAt(ctx, roundID, next); err != nil {
+			return err
+		}
+		jobs := []storage.NewJob{newJob(jobRerun, roundID, jobPayload{Step: "day"}, next)}
 		if weekBefore := next.Add(-7 * 24 * time.Hour); weekBefore.After(now) {
-			jobs = append(jobs, newJob(jobRerun, rv.Round.ID, jobPayload{Step: "week"}, weekBefore))
+			jobs = append(jobs, newJob(jobRerun, roundID, jobPayload{Step: "week"}, weekBefore))
 		}
-		_, err := tx.Enqueue(ctx, jobs...)
+		_, err = tx.Enqueue(ctx, jobs...)
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	b.log.Info("round revealed", slog.Int64("round_id", rv.Round.ID), slog.String("channel_id", rv.Round.ChannelID))
-	return postResult{Channel: rv.Round.ChannelID, TS: ts}, nil
 }
 
 // chartProgress is what the chart job records between its steps, so that a
@@ -82,7 +146,7 @@ func (b *Bot) runChart(ctx context.Context, j storage.Job) (any, error) {
 	if err != nil {
 		return nil, outbox.Drop("drawing the chart failed: " + err.Error())
 	}
-	if j.Attempts > 1 {
+	if j.Retried() {
 		if id, found, err := b.findChart(ctx, j, rv); err != nil {
 			return nil, err
 		} else if found {
@@ -110,7 +174,7 @@ func (b *Bot) runChart(ctx context.Context, j storage.Job) (any, error) {
 		InitialComment:  t.T("chart.comment"),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("chart: share: %w", err)
+		return nil, heldOn(rv.Round.ChannelID, fmt.Errorf("chart: share: %w", err))
 	}
 	if err := b.store.SetChartFile(ctx, rv.Round.ID, up.FileID); err != nil {
 		return nil, err
@@ -196,44 +260,10 @@ func (b *Bot) runRevealPart(ctx context.Context, j storage.Job) (any, error) {
 	return postResult{Channel: ch, TS: ts}, nil
 }
 
-// runRevealUpdate re-renders the reveal in place after its gaps changed,
-// unless a newer update is queued.
+// runRevealUpdate brings the reveal up to date after its gaps changed; a
+// burst of changes costs one chat.update.
 func (b *Bot) runRevealUpdate(ctx context.Context, j storage.Job) (any, error) {
-	prefix := fmt.Sprintf("%s:%d:", jobRevealUpdate, roundOf(j))
-	if newer, err := b.store.NewerPending(ctx, j, prefix); err != nil || newer {
-		if newer {
-			return nil, outbox.Drop("a newer update is queued")
-		}
-		return nil, err
-	}
-	// An update renders before it waits for chat.update's budget, so one
-	// rendered earlier (on another runner, say) can land after a newer
-	// one. After posting, an update leaves the last word to a newer one
-	// still to run, or else checks that what it posted is still the
-	// latest and posts again if not: the last post is always current.
-	var posted string
-	for range 3 {
-		rv, err := report.Load(ctx, b.store, roundOf(j))
-		if err != nil {
-			return nil, err
-		}
-		if rv.Round.RevealTS == "" {
-			return nil, outbox.Drop("the reveal was not posted")
-		}
-		msg := render.RenderReveal(rv, b.links())
-		rendered := msg.Text + marshal(msg.Blocks)
-		if rendered == posted {
-			return nil, nil
-		}
-		if _, _, _, err := b.api.UpdateMessageContext(ctx, rv.Round.ChannelID, rv.Round.RevealTS, msg.Options()...); err != nil {
-			return nil, fmt.Errorf("update reveal: %w", err)
-		}
-		posted = rendered
-		if newer, err := b.store.NewerPending(ctx, j, prefix); err != nil || newer {
-			return nil, err
-		}
-	}
-	return nil, outbox.Again()
+	return nil, b.runLive(ctx, revealKey(roundOf(j)))
 }
 
 // runNote posts a change (an owner named, an action done) in the reveal's

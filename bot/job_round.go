@@ -11,6 +11,7 @@ import (
 	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/locale"
 	"github.com/alignbot/alignbot/internal/outbox"
+	"github.com/alignbot/alignbot/internal/slackapi"
 	"github.com/alignbot/alignbot/scoring"
 	"github.com/alignbot/alignbot/storage"
 )
@@ -34,49 +35,61 @@ func (b *Bot) roundStatus(ctx context.Context, roundID int64) (render.RoundStatu
 	return render.RoundStatus{Instrument: in, Round: round, Respondents: respondents}, nil
 }
 
+// runAnnounce posts the round's announcement, as the database has it when
+// it is posted. It takes the announcement's turn (see sendLive), so an
+// update of its progress waits for the post, then goes out.
 func (b *Bot) runAnnounce(ctx context.Context, j storage.Job) (any, error) {
-	status, err := b.roundStatus(ctx, roundOf(j))
+	var result postResult
+	outcome, err := b.sendLive(ctx, announceKey(roundOf(j)), liveOpts{force: true,
+		send: func(ctx context.Context, turn storage.LiveSend, st liveState) error {
+			result = postResult{Channel: st.Channel, TS: st.TS}
+			if st.TS != "" {
+				if !turn.Behind() {
+					return nil
+				}
+				return b.updateLive(ctx, turn, st)
+			}
+			_, ts, found, err := b.postOnceFound(ctx, j, st.Channel, "", st.Msg)
+			if err != nil {
+				return err
+			}
+			kept, err := b.store.SetAnnouncementTS(ctx, roundOf(j), ts)
+			if err != nil {
+				return err
+			}
+			result.TS = kept
+			if found {
+				// An earlier attempt posted what it rendered then.
+				st.TS = kept
+				return b.updateLive(ctx, turn, st)
+			}
+			return nil
+		}})
 	if err != nil {
 		return nil, err
 	}
-	r := status.Round
-	if r.AnnouncementTS != "" {
-		return postResult{Channel: r.ChannelID, TS: r.AnnouncementTS}, nil
+	if outcome == liveBusy {
+		// An update has the turn: the announcement is posted already.
+		round, err := b.store.Round(ctx, roundOf(j))
+		if err != nil {
+			return nil, err
+		}
+		if round.AnnouncementTS == "" {
+			return nil, outbox.Again()
+		}
+		result = postResult{Channel: round.ChannelID, TS: round.AnnouncementTS}
 	}
-	_, ts, err := b.postOnce(ctx, j, r.ChannelID, "", render.RenderAnnouncement(status))
-	if err != nil {
-		return nil, err
+	if result.TS == "" {
+		return nil, outbox.Drop("the round is gone")
 	}
-	kept, err := b.store.SetAnnouncementTS(ctx, r.ID, ts)
-	if err != nil {
-		return nil, err
-	}
-	return postResult{Channel: r.ChannelID, TS: kept}, nil
+	return result, nil
 }
 
-// runProgress updates the announcement with the latest progress, unless a
-// newer update is queued: a burst of changes costs one chat.update.
+// runProgress brings the announcement up to date with the round's
+// progress. A burst of changes costs one chat.update: the first job to run
+// sends the latest state, and the others find Slack has it.
 func (b *Bot) runProgress(ctx context.Context, j storage.Job) (any, error) {
-	if newer, err := b.store.NewerPending(ctx, j, fmt.Sprintf("%s:%d:", jobProgress, roundOf(j))); err != nil || newer {
-		if newer {
-			return nil, outbox.Drop("a newer update is queued")
-		}
-		return nil, err
-	}
-	status, err := b.roundStatus(ctx, roundOf(j))
-	if err != nil {
-		return nil, err
-	}
-	if status.Round.AnnouncementTS == "" {
-		// The announcement is not posted yet (or was given up): it will
-		// show the latest progress when it is.
-		return nil, outbox.Drop("no announcement to update")
-	}
-	msg := render.RenderAnnouncement(status)
-	if _, _, _, err := b.api.UpdateMessageContext(ctx, status.Round.ChannelID, status.Round.AnnouncementTS, msg.Options()...); err != nil {
-		return nil, fmt.Errorf("update announcement: %w", err)
-	}
-	return nil, nil
+	return nil, b.runLive(ctx, announceKey(roundOf(j)))
 }
 
 // questionnaire reads a respondent's own view of their round, by role.
@@ -100,54 +113,93 @@ func (b *Bot) questionnaire(ctx context.Context, roundID int64, role scoring.Rol
 
 // runQuestionnaire DMs a respondent their questionnaire. It goes out when the
 // round starts, whatever the hour: the facilitator has just told people to
-// expect it.
+// expect it. It takes the questionnaire's turn (see sendLive).
 func (b *Bot) runQuestionnaire(ctx context.Context, j storage.Job) (any, error) {
 	p, err := payload(j)
 	if err != nil {
 		return nil, err
 	}
-	q, err := b.questionnaire(ctx, roundOf(j), p.Role)
-	if err != nil {
+	key := cardKey(roundOf(j), p.Role)
+	var result postResult
+	var cancelled bool
+	outcome, err := b.sendLive(ctx, key, liveOpts{force: true,
+		send: func(ctx context.Context, turn storage.LiveSend, st liveState) error {
+			if st.TS != "" {
+				result = postResult{Channel: st.Channel, TS: st.TS}
+				if !turn.Behind() {
+					return nil
+				}
+				return b.updateLive(ctx, turn, st)
+			}
+			q, err := b.questionnaire(ctx, roundOf(j), p.Role)
+			if err != nil {
+				return err
+			}
+			if q.Round.State == storage.Cancelled {
+				cancelled = true
+				return nil
+			}
+			// A user ID as the channel posts in the app's DM with them;
+			// Slack's answer names the DM, so no conversations.open is
+			// needed. The respondent was just told to expect it: it goes
+			// ahead of background work.
+			dm, ts, found, err := b.postOnceFound(slackapi.Interactive(ctx), j, q.Respondent.UserID, "", st.Msg)
+			if err != nil {
+				return err
+			}
+			if _, err := b.store.SetQuestionnaire(ctx, q.Round.ID, p.Role, dm, ts); err != nil {
+				return err
+			}
+			// The respondent's App Home links to it now.
+			if err := b.refreshHomes(ctx, b.store, q.Round.WorkspaceID, []string{q.Respondent.UserID}, b.clock.Now()); err != nil {
+				return err
+			}
+			result = postResult{Channel: dm, TS: ts}
+			if found {
+				st.Channel, st.TS = dm, ts
+				return b.updateLive(ctx, turn, st)
+			}
+			return nil
+		}})
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	r := q.Respondent
-	if r.QuestionnaireTS != "" {
-		return postResult{Channel: r.DMChannelID, TS: r.QuestionnaireTS}, nil
-	}
-	if q.Round.State == storage.Cancelled {
+	case cancelled:
 		return nil, outbox.Drop("round cancelled before the questionnaire went out")
+	case outcome == liveBusy:
+		// Someone has the questionnaire's turn: a click on it, so it is
+		// posted (or this job's earlier attempt is still at it).
+		r, err := b.store.Respondent(ctx, roundOf(j), p.Role)
+		if err != nil {
+			return nil, err
+		}
+		if r.QuestionnaireTS == "" {
+			return nil, outbox.Again()
+		}
+		result = postResult{Channel: r.DMChannelID, TS: r.QuestionnaireTS}
 	}
-	// A user ID as the channel posts in the app's DM with them; Slack's
-	// answer names the DM, so no conversations.open is needed.
-	dm, ts, err := b.postOnce(ctx, j, r.UserID, "", render.RenderQuestionnaire(q))
-	if err != nil {
-		return nil, err
+	if result.TS == "" {
+		return nil, outbox.Drop("the round is gone")
 	}
-	if _, err := b.store.SetQuestionnaire(ctx, q.Round.ID, p.Role, dm, ts); err != nil {
-		return nil, err
-	}
-	return postResult{Channel: dm, TS: ts}, nil
+	return result, nil
 }
 
-// runCard re-renders a respondent's questionnaire from the database: after
-// the reveal, a cancel, a decline, or a click whose reply Slack refused.
+// runCard brings a respondent's questionnaire up to date: after the reveal,
+// a cancel, a decline, or a click whose reply Slack refused. A reminder still
+// on screen is retired once it no longer invites anyone to act.
 func (b *Bot) runCard(ctx context.Context, j storage.Job) (any, error) {
 	p, err := payload(j)
 	if err != nil {
 		return nil, err
 	}
+	if err := b.runLive(ctx, cardKey(roundOf(j), p.Role)); err != nil {
+		return nil, err
+	}
 	q, err := b.questionnaire(ctx, roundOf(j), p.Role)
 	if err != nil {
 		return nil, err
 	}
 	r := q.Respondent
-	if r.QuestionnaireTS == "" {
-		return nil, outbox.Drop("questionnaire never posted")
-	}
-	msg := render.RenderQuestionnaire(q)
-	if _, _, _, err := b.api.UpdateMessageContext(ctx, r.DMChannelID, r.QuestionnaireTS, msg.Options()...); err != nil {
-		return nil, fmt.Errorf("update questionnaire: %w", err)
-	}
 	if r.NudgeTS != "" && (r.Submitted() || r.Declined() || q.Round.State != storage.Collecting) {
 		// The reminder has served: it no longer invites anyone to act.
 		why := render.NudgeRoundOver
@@ -211,6 +263,11 @@ func (b *Bot) runRetire(ctx context.Context, j storage.Job) (any, error) {
 		return nil, outbox.Drop("unknown stub " + p.Stub)
 	}
 	if _, _, _, err := b.api.UpdateMessageContext(ctx, p.Channel, p.TS, msg.Options()...); err != nil {
+		var ce *causeError
+		if held := heldOn("", err); errors.As(held, &ce) {
+			// Slack refuses the token: the stub waits for a valid one.
+			return nil, held
+		}
 		if permanent(err) {
 			return nil, outbox.Drop("the message is gone: " + slackErrorCode(err))
 		}

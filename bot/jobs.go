@@ -38,7 +38,14 @@ const (
 	jobRerun         = "rerun"         // remind the channel of its next round
 	jobParked        = "parked"        // tell the facilitator a delivery was given up
 	jobHome          = "home"          // publish a person's App Home
+	jobLive          = "live"          // send a live message its sender left behind its revision
+	jobNotice        = "notice"        // tell a person, by DM, what could not be told them otherwise
+	jobWorld         = "world"         // tell the facilitator what changed in the workspace under their round
 )
+
+// quickRetry is the longest a job a person waits for waits between its first
+// tries while Slack or PostgreSQL fail transiently.
+const quickRetry = 4 * time.Second
 
 // jobKinds is the table of job kinds: how each runs, whether the team relies
 // on it (then its facilitator hears when it is given up), how to say what it
@@ -48,24 +55,29 @@ func (b *Bot) jobKinds() map[string]outbox.Kind {
 	round := func(what string) func(context.Context, storage.Job) string {
 		return func(ctx context.Context, j storage.Job) string { return b.describeInChannel(ctx, j, what) }
 	}
+	// People wait for the questionnaire, the reveal and the updates of the
+	// messages they act on: those retry within seconds (MaxBackoff).
 	kinds := map[string]outbox.Kind{
-		jobAnnounce:      {Run: b.runAnnounce, Critical: true, Describe: round("parked.announcement")},
-		jobProgress:      {Run: b.runProgress, MaxRunning: 2},
-		jobQuestionnaire: {Run: b.runQuestionnaire, Critical: true, Describe: b.describeRespondent("parked.questionnaire")},
-		jobCard:          {Run: b.runCard, MaxRunning: 2},
+		jobAnnounce:      {Run: b.runAnnounce, Critical: true, Describe: round("parked.announcement"), MaxBackoff: quickRetry},
+		jobProgress:      {Run: b.runProgress, MaxRunning: 2, MaxBackoff: quickRetry},
+		jobQuestionnaire: {Run: b.runQuestionnaire, Critical: true, Describe: b.describeRespondent("parked.questionnaire"), MaxBackoff: quickRetry},
+		jobCard:          {Run: b.runCard, MaxRunning: 2, MaxBackoff: quickRetry},
 		jobRetire:        {Run: b.runRetire, MaxRunning: 2},
 		jobDeadline:      {Run: b.runDeadline, Critical: true, Describe: round("parked.deadline")},
 		jobNudge:         {Run: b.runNudge, Critical: true, Describe: b.describeRespondent("parked.reminder")},
 		jobDeclined:      {Run: b.runDeclined},
-		jobReveal:        {Run: b.runReveal, Critical: true, Describe: round("parked.reveal")},
-		jobChart:         {Run: b.runChart},
-		jobRevealPart:    {Run: b.runRevealPart, Critical: true, Describe: round("parked.reveal_part")},
-		jobRevealUpdate:  {Run: b.runRevealUpdate, MaxRunning: 2},
+		jobReveal:        {Run: b.runReveal, Critical: true, Describe: round("parked.reveal"), MaxBackoff: quickRetry},
+		jobChart:         {Run: b.runChart, MaxBackoff: quickRetry},
+		jobRevealPart:    {Run: b.runRevealPart, Critical: true, Describe: round("parked.reveal_part"), MaxBackoff: quickRetry},
+		jobRevealUpdate:  {Run: b.runRevealUpdate, MaxRunning: 2, MaxBackoff: quickRetry},
 		jobNote:          {Run: b.runNote, Critical: true, Describe: round("parked.note")},
 		jobOwnerDM:       {Run: b.runOwnerDM, Critical: true, Describe: b.describeOwner},
 		jobRerun:         {Run: b.runRerun, Critical: true, Describe: round("parked.rerun")},
 		jobParked:        {Run: b.runParked},
-		jobHome:          {Run: b.runHome},
+		jobHome:          {Run: b.runHome, MaxBackoff: quickRetry},
+		jobLive:          {Run: b.runLiveJob, MaxRunning: 2, MaxBackoff: quickRetry},
+		jobNotice:        {Run: b.runNotice, MaxBackoff: quickRetry},
+		jobWorld:         {Run: b.runWorld},
 	}
 	for name, kind := range kinds {
 		kind.Run = handedOver(kind.Run)
@@ -110,6 +122,10 @@ type jobPayload struct {
 	Reader  string `json:"reader,omitempty"`
 	// Workspace and Seq, for a person's App Home.
 	Workspace string `json:"workspace,omitempty"`
+	// Live is the key of a live message to bring up to date.
+	Live string `json:"live,omitempty"`
+	// Cause is what held a job (see storage.HoldJob).
+	Cause string `json:"cause,omitempty"`
 }
 
 func (p jobPayload) key(kind string, roundID int64) string {
@@ -164,13 +180,20 @@ const jobMetadataType = "alignbot_job"
 // message (by metadata) in the conversation's recent history and returns
 // that instead of posting twice.
 func (b *Bot) postOnce(ctx context.Context, j storage.Job, channel, threadTS string, msg render.Message) (string, string, error) {
-	if j.Attempts > 1 {
+	ch, ts, _, err := b.postOnceFound(ctx, j, channel, threadTS, msg)
+	return ch, ts, err
+}
+
+// postOnceFound is postOnce that also says whether the message was found
+// from an earlier attempt (then it shows what that attempt rendered).
+func (b *Bot) postOnceFound(ctx context.Context, j storage.Job, channel, threadTS string, msg render.Message) (string, string, bool, error) {
+	if j.Retried() {
 		ch, ts, found, err := b.findPosted(ctx, j, channel, threadTS)
 		if err != nil {
-			return "", "", err
+			return "", "", false, err
 		}
 		if found {
-			return ch, ts, nil
+			return ch, ts, true, nil
 		}
 	}
 	opts := append(msg.Options(), slack.MsgOptionMetadata(slack.SlackMetadata{
@@ -185,9 +208,9 @@ func (b *Bot) postOnce(ctx context.Context, j storage.Job, channel, threadTS str
 		if slackErrorCode(err) == "not_in_channel" {
 			b.dir.forgetRoom(channel)
 		}
-		return "", "", fmt.Errorf("post %s: %w", j.Kind, err)
+		return "", "", false, heldOn(channel, fmt.Errorf("post %s: %w", j.Kind, err))
 	}
-	return ch, ts, nil
+	return ch, ts, false, nil
 }
 
 func (b *Bot) findPosted(ctx context.Context, j storage.Job, channel, threadTS string) (string, string, bool, error) {

@@ -40,7 +40,9 @@ func TestManifestMatchesTheBot(t *testing.T) {
 	}
 	// What the bot does needs these scopes and events.
 	for _, want := range []string{"commands", "chat:write", "im:write", "im:history", "channels:read", "groups:read",
-		"channels:history", "groups:history", "users:read", "files:write", "app_home_opened", "message.im"} {
+		"channels:history", "groups:history", "users:read", "files:write", "app_home_opened", "message.im",
+		"member_joined_channel", "member_left_channel", "channel_left", "group_left", "channel_archive", "channel_unarchive",
+		"group_archive", "group_unarchive", "channel_rename", "group_rename", "user_change", "tokens_revoked", "app_uninstalled"} {
 		if !regexp.MustCompile(`(?m)^\s*- ` + regexp.QuoteMeta(want) + `(\s|$)`).MatchString(manifest) {
 			t.Errorf("the manifest lacks %q", want)
 		}

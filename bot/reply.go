@@ -92,34 +92,9 @@ func (b *Bot) reply(ctx context.Context, responseURL string, log *slog.Logger, e
 		return
 	}
 	msg := &slack.WebhookMessage{Text: text, ResponseType: slack.ResponseTypeEphemeral}
-	if perr := b.respond(ctx, responseURL, msg); perr != nil {
+	if perr := b.respondRetrying(ctx, responseURL, msg); perr != nil {
 		log.Warn("reply failed", slog.Any("error", perr))
 	}
-}
-
-// replace rewrites the message a person clicked, through the click's
-// response_url: Slack does not count it against chat.update's limit. When
-// the response_url is spent or refused, chat.update stands in, ahead of
-// background work.
-func (b *Bot) replace(ctx context.Context, cb slack.InteractionCallback, msg render.Message, log *slog.Logger) error {
-	if cb.ResponseURL != "" {
-		wm := &slack.WebhookMessage{Text: msg.Text, Blocks: &slack.Blocks{BlockSet: msg.Blocks}, ReplaceOriginal: true}
-		err := b.respond(ctx, cb.ResponseURL, wm)
-		if err == nil {
-			b.cardUpdated(ctx)
-			return nil
-		}
-		log.Info("response_url refused; updating with chat.update", slog.Any("error", err))
-	}
-	channel, ts := cb.Container.ChannelID, cb.Container.MessageTs
-	if channel == "" || ts == "" {
-		return errors.New("replace: no message to update")
-	}
-	_, _, _, err := b.api.UpdateMessageContext(slackapi.Interactive(ctx), channel, ts, msg.Options()...)
-	if err == nil {
-		b.cardUpdated(ctx)
-	}
-	return err
 }
 
 // respond posts to a response_url. The URL lets anyone post into the

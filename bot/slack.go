@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/slack-go/slack"
 
 	"github.com/alignbot/alignbot/internal/outbox"
 	"github.com/alignbot/alignbot/internal/slackapi"
+	"github.com/alignbot/alignbot/storage"
 )
 
 // SlackAPI is the part of Slack's Web API alignbot calls. slackapi.Client
@@ -64,11 +66,23 @@ func permanent(err error) bool {
 }
 
 // classify tells the job runner how to treat a failed job: wait out Slack's
-// Retry-After without counting an attempt, park at once when retrying
-// cannot help, otherwise retry with backoff.
+// Retry-After without counting an attempt, hold the job when something in
+// the workspace must change first, retry soon without counting an attempt
+// when the database was unreachable, park at once when retrying cannot
+// help, otherwise retry with backoff.
 func classify(err error) outbox.Class {
 	if wait, limited := slackapi.RetryAfter(err); limited {
 		return outbox.Class{Wait: wait}
+	}
+	var ce *causeError
+	if errors.As(err, &ce) {
+		return outbox.Class{Hold: ce.cause}
+	}
+	var httpErr *url.Error
+	if storage.Unavailable(err) && !errors.As(err, &httpErr) {
+		// PostgreSQL, not Slack (whose network errors are url.Errors):
+		// a restart or a failover, over in seconds.
+		return outbox.Class{Transient: true}
 	}
 	return outbox.Class{Permanent: permanent(err)}
 }

@@ -51,8 +51,17 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 		if !ok || evt.Request == nil {
 			return
 		}
-		b.ack(socket, evt.Request, nil)
+		// Recorded before the ack, so that if this replica dies with it
+		// another answers the person; off the event loop, which never waits
+		// for the database.
+		acked := make(chan struct{})
+		go func() {
+			defer close(acked)
+			b.beginCommand(evt.Request.EnvelopeID, cmd)
+			b.ack(socket, evt.Request, nil)
+		}()
 		b.handle(ctx, cmd.UserID, func(ctx context.Context) {
+			<-acked
 			b.handleCommand(ctx, evt.Request.EnvelopeID, cmd)
 			b.metrics.CommandReplied(time.Since(arrived))
 		})
@@ -92,6 +101,9 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 			user = inner.User
 		case *slackevents.MessageEvent:
 			user = inner.User
+		default:
+			// Changes to the workspace go one after another, in order.
+			user = workspaceLane
 		}
 		b.handle(ctx, user, func(ctx context.Context) { b.handleEvent(ctx, evt.Request.EnvelopeID, outer) })
 	}

@@ -28,6 +28,13 @@ type ClickOptions struct {
 	// OnStart are jobs enqueued when this click is the respondent's first
 	// answer (the channel learns they started, never what they answered).
 	OnStart []NewJob
+	// Live names the questionnaire's live message (see TouchLive): a click
+	// that may change anything bumps its revision, sets its view to
+	// LiveView, and leases its send to LiveToken when nobody holds it, all
+	// in the click's statement. "" leaves it alone.
+	Live      string
+	LiveView  json.RawMessage
+	LiveToken string
 }
 
 // ErrTampered: a click names a round it could not have come from.
@@ -47,17 +54,24 @@ var ErrDuplicate = errors.New("duplicate delivery")
 // numbered by its place in the batch.
 //
 // $1–$9 the clicks, one array element each: round, user, role, question,
-// score, clicked at, workspace, channel, delivery; $10–$14 their OnStart
-// jobs: the click each belongs to (its place in the batch, from 1), keys,
-// kinds, payloads and run_at. It runs on connections that plan it once, for
+// score, clicked at, workspace, channel, delivery; $10–$14 and $18 their
+// OnStart jobs: the click each belongs to (its place in the batch, from 1),
+// keys, kinds, payloads, run_at and live messages; $15–$17 each click's live
+// message, view and send token, $19 the live lease in milliseconds. The questionnaire's live message is read
+// twice: as the statement's snapshot saw it (before) and as the bump left
+// it, after waiting for any concurrent change (card); when the two are one
+// apart, nothing else changed it meanwhile and the questionnaire returned
+// is exactly its new revision. It runs on connections that plan it once, for
 // a few rows (see clickPool): planned for the batch at hand, a statement
 // this size costs more to plan than to run. %[1]s is the table: answers or
 // predictions; %[2]s its time column; %[3]s the other table.
 const clickQuery = `
 WITH
 c AS (
-	SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::text[], $8::text[], $9::text[])
-		WITH ORDINALITY AS c(round_id, user_id, role, question_id, score, clicked_at, workspace_id, channel, delivery, i)
+	SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::text[], $8::text[], $9::text[],
+			$15::text[], $16::text[], $17::text[])
+		WITH ORDINALITY AS c(round_id, user_id, role, question_id, score, clicked_at, workspace_id, channel, delivery,
+			live_key, live_view, live_token, i)
 ),
 who AS (
 	SELECT c.i, p.role, p.submitted_at, p.declined_at, p.dm_channel_id
@@ -109,15 +123,34 @@ started AS (
 		AND NOT EXISTS (SELECT 1 FROM answers a WHERE a.round_id = c.round_id AND a.role = c.role), false) AS yes
 	FROM c LEFT JOIN up u ON u.round_id = c.round_id AND u.role = c.role AND u.question_id = c.question_id
 ),
-jobs AS (
-	INSERT INTO jobs (key, kind, round_id, payload, run_at)
-	SELECT j.key, j.kind, c.round_id, j.payload::jsonb, j.run_at
-	FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::timestamptz[]) AS j(i, key, kind, payload, run_at)
-	JOIN c ON c.i = j.i
+onstart AS (
+	SELECT j.* FROM unnest($10::bigint[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $18::text[])
+		AS j(i, key, kind, payload, run_at, live)
 	JOIN started s ON s.i = j.i
 	WHERE s.yes
+),
+jobs AS (
+	INSERT INTO jobs (key, kind, round_id, payload, run_at)
+	SELECT o.key, o.kind, c.round_id, o.payload::jsonb, o.run_at
+	FROM onstart o JOIN c ON c.i = o.i
 	ON CONFLICT (key) DO NOTHING
 	RETURNING 1
+),
+touched AS (
+	INSERT INTO live_messages AS m (key)
+	SELECT DISTINCT o.live FROM onstart o WHERE o.live <> '' ORDER BY 1
+	ON CONFLICT (key) DO UPDATE SET revision = m.revision + 1, updated_at = now()
+),
+card AS (
+	INSERT INTO live_messages AS m (key, view, sender, sender_until)
+	SELECT c.live_key, c.live_view::jsonb, c.live_token, clock_timestamp() + $19 * interval '1 millisecond'
+	FROM c JOIN allowed l ON l.i = c.i
+	WHERE l.refused = '' AND c.live_key <> ''
+	ORDER BY c.live_key
+	ON CONFLICT (key) DO UPDATE SET revision = m.revision + 1, view = EXCLUDED.view, updated_at = now(),
+		sender = CASE WHEN m.sender IS NULL OR m.sender_until < clock_timestamp() THEN EXCLUDED.sender ELSE m.sender END,
+		sender_until = CASE WHEN m.sender IS NULL OR m.sender_until < clock_timestamp() THEN EXCLUDED.sender_until ELSE m.sender_until END
+	RETURNING m.key, m.revision, m.sent, m.view, m.sender
 ),
 woken AS (
 	SELECT pg_notify('` + JobsChannel + `', '') FROM jobs LIMIT 1
@@ -139,12 +172,16 @@ SELECT c.i AS click, ` + roundColumns + `, ` + respondentColumns + `,
 	COALESCE((SELECT json_object_agg(m.question_id, m.score) FROM mine m WHERE m.i = c.i), '{}') AS mine,
 	COALESCE((SELECT json_object_agg(o.question_id, o.score) FROM %[3]s o
 		WHERE o.round_id = c.round_id AND o.role = c.role
-		  AND EXISTS (SELECT 1 FROM who w WHERE w.i = c.i AND w.role = c.role)), '{}') AS other
+		  AND EXISTS (SELECT 1 FROM who w WHERE w.i = c.i AND w.role = c.role)), '{}') AS other,
+	COALESCE(k.revision, 0) AS live_revision, COALESCE(k.sent, 0) AS live_sent, COALESCE(k.view, '{}') AS live_view,
+	COALESCE(k.sender = c.live_token, false) AS live_leased,
+	COALESCE((SELECT b.revision FROM live_messages b WHERE b.key = c.live_key), 0) AS live_before
 FROM c
 JOIN ` + roundFrom + ` ON r.id = c.round_id
 LEFT JOIN respondents p ON p.round_id = c.round_id AND p.user_id = c.user_id
 JOIN allowed l ON l.i = c.i
 JOIN started s ON s.i = c.i
+LEFT JOIN card k ON k.key = c.live_key
 ORDER BY c.i`
 
 // clickRow is what clickQuery returns.
@@ -166,6 +203,11 @@ type clickRow struct {
 	Woken           int           `db:"woken"`
 	Mine            []byte        `db:"mine"`
 	Other           []byte        `db:"other"`
+	LiveRevision    int64         `db:"live_revision"`
+	LiveSent        int64         `db:"live_sent"`
+	LiveView        []byte        `db:"live_view"`
+	LiveLeased      bool          `db:"live_leased"`
+	LiveBefore      int64         `db:"live_before"`
 }
 
 // RecordClick records a respondent's click on their questionnaire: their
@@ -232,26 +274,33 @@ func (s *Storage) recordClicks(ctx context.Context, reqs []clickRequest) ([]clic
 	}
 	var rounds, scores, jobClick []int64
 	var users, roles, questions, at, workspaces, channels, deliveries []string
-	var keys, kinds, payloads, runAt []string
+	var keys, kinds, payloads, runAt, jobLive []string
+	var liveKeys, liveViews, liveTokens []string
 	for i, r := range reqs {
 		c, o := r.click, r.options
 		rounds, users, roles, questions = append(rounds, c.RoundID), append(users, c.UserID), append(roles, string(c.Role)), append(questions, c.Question)
 		scores, at = append(scores, int64(c.Score)), append(at, c.At.UTC().Format(time.RFC3339Nano))
 		workspaces, channels, deliveries = append(workspaces, o.WorkspaceID), append(channels, o.Channel), append(deliveries, o.DeliveryID)
+		view := string(o.LiveView)
+		if view == "" {
+			view = "{}"
+		}
+		liveKeys, liveViews, liveTokens = append(liveKeys, o.Live), append(liveViews, view), append(liveTokens, o.LiveToken)
 		for _, j := range o.OnStart {
 			p, err := json.Marshal(j.Payload)
 			if err != nil {
 				return fail(err)
 			}
 			jobClick, keys, kinds, payloads = append(jobClick, int64(i+1)), append(keys, j.Key), append(kinds, j.Kind), append(payloads, string(p))
-			runAt = append(runAt, j.RunAt.UTC().Format(time.RFC3339Nano))
+			runAt, jobLive = append(runAt, j.RunAt.UTC().Format(time.RFC3339Nano)), append(jobLive, j.Live)
 		}
 	}
 	// table, column and other are constants above, never user input.
 	query := fmt.Sprintf(clickQuery, table, column, other)
 	args := []any{pq.Array(rounds), pq.Array(users), pq.Array(roles), pq.Array(questions), pq.Array(scores), pq.Array(at),
 		pq.Array(workspaces), pq.Array(channels), pq.Array(deliveries),
-		pq.Array(jobClick), pq.Array(keys), pq.Array(kinds), pq.Array(payloads), pq.Array(runAt)}
+		pq.Array(jobClick), pq.Array(keys), pq.Array(kinds), pq.Array(payloads), pq.Array(runAt),
+		pq.Array(liveKeys), pq.Array(liveViews), pq.Array(liveTokens), pq.Array(jobLive), s.LiveLeaseLength().Milliseconds()}
 	var err error
 	var rows *sqlx.Rows
 	if s.tx {
@@ -314,6 +363,11 @@ func clickResultOf(req clickRequest, row clickRow) clickResult {
 		return clickResult{err: fmt.Errorf("record click: %w", err)}
 	}
 	q.Respondent.Answered = len(q.Answers)
+	if row.LiveRevision > 0 {
+		q.Live = LiveSend{Key: req.options.Live, Token: req.options.LiveToken, Revision: row.LiveRevision, Sent: row.LiveSent, View: row.LiveView}
+		q.LiveLeased = row.LiveLeased
+		q.LiveCurrent = row.LiveRevision == row.LiveBefore+1
+	}
 	if reason, refused := clickRefusals[row.Refused]; refused {
 		return clickResult{q: q, err: &RoundError{Round: row.Round, Err: reason}}
 	}

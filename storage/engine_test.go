@@ -260,49 +260,6 @@ func TestPruneJobsDeletesOnlyOldDoneAndCancelledJobs(t *testing.T) {
 	}
 }
 
-func TestNewerPending(t *testing.T) {
-	t.Parallel()
-	s := newStorage(t)
-	ctx := context.Background()
-	if _, err := s.Enqueue(ctx,
-		storage.NewJob{Key: "home:T1:U1:1", Kind: "home", RunAt: t0},
-		storage.NewJob{Key: "home:T1:U2:1", Kind: "home", RunAt: t0},
-		storage.NewJob{Key: "home:T1:U1:2", Kind: "home", RunAt: t0.Add(time.Hour)},
-		storage.NewJob{Key: "home:T1:U3:1", Kind: "other", RunAt: t0},
-		storage.NewJob{Key: "home:T1:U3:2", Kind: "home", RunAt: t0},
-	); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		job, prefix string
-		want        bool
-	}{
-		{"home:T1:U1:1", "home:T1:U1:", true},  // a later one, even if not yet due
-		{"home:T1:U1:2", "home:T1:U1:", false}, // it is the latest
-		{"home:T1:U2:1", "home:T1:U2:", false}, // U1's later job is not U2's
-		{"home:T1:U1:1", "home:T1:", true},
-		{"home:T1:U3:1", "home:T1:U3:", false}, // a later job of another kind
-	} {
-		got, err := s.NewerPending(ctx, mustJob(t, s, tc.job), tc.prefix)
-		if err != nil || got != tc.want {
-			t.Errorf("NewerPending(%s, %q): got %v, %v; want %v", tc.job, tc.prefix, got, err, tc.want)
-		}
-	}
-	// Once the later job is done, the earlier one has the latest word again.
-	for _, j := range claim(t, s, "w", t0.Add(time.Hour)) {
-		if j.Key == "home:T1:U1:2" {
-			if err := s.CompleteJob(ctx, j, nil, t0); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if got, err := s.NewerPending(ctx, mustJob(t, s, "home:T1:U1:1"), "home:T1:U1:"); err != nil || got {
-		t.Errorf("NewerPending after the later job is done: got %v, %v; want false", got, err)
-	}
-}
-
-// TestEnqueueNotifiesOnCommit checks that a listener hears of jobs enqueued
-// by a committed transaction and of none enqueued by a rolled-back one.
 func TestEnqueueNotifiesOnCommit(t *testing.T) {
 	t.Parallel()
 	s := newStorage(t)

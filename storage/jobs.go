@@ -21,6 +21,8 @@ const (
 	JobDone      JobState = "done"
 	JobParked    JobState = "parked"
 	JobCancelled JobState = "cancelled"
+	// JobHeld waits for its cause (HeldOn) to be fixed; see HoldJob.
+	JobHeld JobState = "held"
 )
 
 // Job is an effect waiting to be carried out: a message to post, a nudge to
@@ -45,7 +47,19 @@ type Job struct {
 	// DueAt is when a claimed job was due (the run_at its claim replaced),
 	// for metrics of how late jobs start; zero on jobs not just claimed.
 	DueAt time.Time `db:"due_at"`
+	// Reclaims counts the times the job was taken over after its lease
+	// ran out: its runner died, which is not the job's failure.
+	Reclaims int `db:"reclaims"`
+	// Reclaimed is set by a claim that took the job over from a runner
+	// whose lease ran out; this claim counted no attempt.
+	Reclaimed bool `db:"reclaimed"`
+	// HeldOn is the cause a held job waits for.
+	HeldOn string `db:"held_on"`
 }
+
+// Retried reports whether the job ran before, to completion or not: a
+// job that posts looks for its earlier post first.
+func (j Job) Retried() bool { return j.Attempts > 1 || j.Reclaims > 0 }
 
 // NewJob is a job to enqueue. Key makes it idempotent: a job whose key is
 // already in the queue, in any state, is not enqueued again.
@@ -60,11 +74,16 @@ type NewJob struct {
 	// cancelled (the job then checks for itself whether what it needed
 	// happened).
 	After string
+	// Live names the live message (see TouchLive) that the job brings up
+	// to date: enqueueing it bumps that message's revision, in the same
+	// statement, whether or not a job with its key was queued already.
+	Live string
 }
 
 const jobColumns = `id, key, kind, round_id, payload, state, run_at, attempts,
 	COALESCE(lease_token::text, '') AS lease_token, COALESCE(leased_by, '') AS leased_by,
-	last_error, COALESCE(result, 'null') AS result, created_at, COALESCE(after, '') AS after`
+	last_error, COALESCE(result, 'null') AS result, created_at, COALESCE(after, '') AS after,
+	reclaims, COALESCE(held_on, '') AS held_on`
 
 // JobsChannel is the PostgreSQL notification channel on which Enqueue and
 // job completions announce that work may be due, so that every replica's
@@ -78,9 +97,12 @@ func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
 	if len(jobs) == 0 {
 		return 0, nil
 	}
-	var keys, kinds, payloads, runAt, after []string
+	var keys, kinds, payloads, runAt, after, live []string
 	var rounds []int64
 	for _, j := range jobs {
+		if j.Live != "" {
+			live = append(live, j.Live)
+		}
 		payload, err := json.Marshal(j.Payload)
 		if err != nil {
 			return 0, fmt.Errorf("enqueue %s: %w", j.Key, err)
@@ -91,13 +113,21 @@ func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
 	}
 	// In the order given, so that jobs due at once are claimed in it.
 	// woken is read so that the notification is sent: PostgreSQL skips a
-	// query in WITH that nothing reads.
+	// query in WITH that nothing reads (but always runs one that writes,
+	// such as touched).
 	var res struct {
 		Added int `db:"added"`
 		Woken int `db:"woken"`
 	}
+	if live == nil {
+		live = []string{}
+	}
 	err := s.q.GetContext(ctx, &res, `
-		WITH added AS (
+		WITH touched AS (
+			INSERT INTO live_messages AS m (key) SELECT DISTINCT k FROM unnest($7::text[]) k ORDER BY k
+			ON CONFLICT (key) DO UPDATE SET revision = m.revision + 1, updated_at = now()
+		),
+		added AS (
 			INSERT INTO jobs (key, kind, round_id, payload, run_at, after)
 			SELECT j.key, j.kind, NULLIF(j.round_id, 0), j.payload::jsonb, j.run_at, NULLIF(j.after, '')
 			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[])
@@ -110,7 +140,7 @@ func (s *Storage) Enqueue(ctx context.Context, jobs ...NewJob) (int, error) {
 			SELECT pg_notify('`+JobsChannel+`', '') FROM added LIMIT 1
 		)
 		SELECT (SELECT count(*) FROM added) AS added, (SELECT count(*) FROM woken) AS woken`,
-		pq.Array(keys), pq.Array(kinds), pq.Array(rounds), pq.Array(payloads), pq.Array(runAt), pq.Array(after))
+		pq.Array(keys), pq.Array(kinds), pq.Array(rounds), pq.Array(payloads), pq.Array(runAt), pq.Array(after), pq.Array(live))
 	if err != nil {
 		if len(jobs) == 1 {
 			return 0, fmt.Errorf("enqueue %s: %w", jobs[0].Key, err)
@@ -127,22 +157,25 @@ func (s *Storage) notifyJobs(ctx context.Context) error {
 	return nil
 }
 
-// claimJobsQuery leases due jobs whose awaited job, if any, is no longer
-// pending, of kinds not in $5: $1 now, $2 worker, $3 lease end, $4 limit.
+// claimJobsQuery leases due jobs whose awaited job, if any, is neither
+// pending nor held, of kinds not in $5: $1 now, $2 worker, $3 lease end, $4
+// limit. A job still holding a lease token was left by a runner whose lease
+// ran out: taking it over counts a reclaim, not an attempt.
 const claimJobsQuery = `
 	WITH due AS (
-		SELECT j.id AS due_id, j.run_at AS due_at FROM jobs j
+		SELECT j.id AS due_id, j.run_at AS due_at, j.lease_token IS NOT NULL AS reclaimed FROM jobs j
 		WHERE j.state = 'pending' AND j.run_at <= $1 AND NOT (j.kind = ANY($5))
 		  AND (j.after IS NULL OR NOT EXISTS (
-			SELECT 1 FROM jobs w WHERE w.key = j.after AND w.state = 'pending'))
+			SELECT 1 FROM jobs w WHERE w.key = j.after AND w.state IN ('pending', 'held')))
 		ORDER BY j.run_at, j.id
 		LIMIT $4
 		FOR UPDATE OF j SKIP LOCKED
 	)
 	UPDATE jobs j SET run_at = $3, lease_token = gen_random_uuid(), leased_by = $2,
-		attempts = j.attempts + 1, updated_at = $1
+		attempts = j.attempts + CASE WHEN due.reclaimed THEN 0 ELSE 1 END,
+		reclaims = j.reclaims + CASE WHEN due.reclaimed THEN 1 ELSE 0 END, updated_at = $1
 	FROM due WHERE j.id = due.due_id
-	RETURNING ` + jobColumns + `, due.due_at`
+	RETURNING ` + jobColumns + `, due.due_at, due.reclaimed`
 
 // ClaimJobs leases up to limit due jobs to worker until now+lease. Jobs locked
 // by a concurrent claim are skipped, not waited for, so no job is claimed
@@ -225,6 +258,9 @@ func (s *Storage) RetryJob(ctx context.Context, j Job, runAt time.Time, reason s
 // as an attempt: nothing failed, it was not yet time (outside the recipient's
 // working hours, say).
 func (s *Storage) DeferJob(ctx context.Context, j Job, runAt time.Time, now time.Time) error {
+	if j.Reclaimed {
+		return s.finishJob(ctx, j, `run_at = $4`, now, runAt)
+	}
 	return s.finishJob(ctx, j, `run_at = $4, attempts = attempts - 1`, now, runAt)
 }
 
@@ -274,33 +310,19 @@ func (s *Storage) Job(ctx context.Context, key string) (Job, error) {
 	return j, nil
 }
 
-// CancelJobs cancels the round's pending jobs of the given kinds (every kind
-// when none is given) at now and returns how many it cancelled. A job being
-// run right now is cancelled too; its worker's completion then finds the
-// lease gone. now is the bot's clock, as for every other change to a job, so
-// that pruning counts retention on one clock.
+// CancelJobs cancels the round's pending and held jobs of the given kinds
+// (every kind when none is given) at now and returns how many it cancelled.
+// A job being run right now is cancelled too; its worker's completion then
+// finds the lease gone. now is the bot's clock, as for every other change to
+// a job, so that pruning counts retention on one clock.
 func (s *Storage) CancelJobs(ctx context.Context, roundID int64, now time.Time, kinds ...string) (int, error) {
-	n, err := s.execCount(ctx, `UPDATE jobs SET state = 'cancelled', lease_token = NULL, updated_at = $3
-		WHERE round_id = $1 AND state = 'pending' AND (COALESCE(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))`,
+	n, err := s.execCount(ctx, `UPDATE jobs SET state = 'cancelled', lease_token = NULL, held_on = NULL, updated_at = $3
+		WHERE round_id = $1 AND state IN ('pending', 'held') AND (COALESCE(cardinality($2::text[]), 0) = 0 OR kind = ANY($2))`,
 		roundID, pq.Array(kinds), now)
 	if err != nil {
 		return 0, fmt.Errorf("cancel jobs of round %d: %w", roundID, err)
 	}
 	return int(n), nil
-}
-
-// NewerPending reports whether a pending job of the same kind, whose key
-// starts with keyPrefix, was enqueued after j: a job that renders the latest
-// state (a progress update, an App Home) can then leave the work to it, so a
-// burst of changes costs one call to Slack.
-func (s *Storage) NewerPending(ctx context.Context, j Job, keyPrefix string) (bool, error) {
-	var newer bool
-	err := s.q.GetContext(ctx, &newer, `SELECT EXISTS (SELECT 1 FROM jobs
-		WHERE state = 'pending' AND kind = $1 AND id > $2 AND starts_with(key, $3))`, j.Kind, j.ID, keyPrefix)
-	if err != nil {
-		return false, fmt.Errorf("newer jobs than %s: %w", j.Key, err)
-	}
-	return newer, nil
 }
 
 // PruneJobs deletes jobs done or cancelled before cutoff and returns how many

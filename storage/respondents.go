@@ -158,6 +158,13 @@ type Questionnaire struct {
 	// Started is set when the click that produced this view was the
 	// respondent's first answer.
 	Started bool
+	// Live is the questionnaire's live message as a click left it (see
+	// ClickOptions.Live), with LiveLeased set when the click's caller holds
+	// its send lease, and LiveCurrent when this questionnaire is exactly
+	// the state of Live.Revision (no other change came in between).
+	Live        LiveSend
+	LiveLeased  bool
+	LiveCurrent bool
 }
 
 // Click is a respondent choosing a score on their questionnaire: their own

@@ -76,6 +76,14 @@ type Storage struct {
 	// batcher groups the clicks written through this Storage and its
 	// copies (see RecordClick).
 	batcher *clickBatcher
+	// liveLease is the live messages' lease in nanoseconds, 0 for
+	// LiveLease; shared by the copies.
+	liveLease *atomic.Int64
+	// lazy is a pool whose commits do not wait for the WAL to reach disk,
+	// for what a crash of PostgreSQL may lose without harm (a live
+	// message's turn ending: it then runs out by itself); db when the
+	// storage was not made by Open.
+	lazy *sqlx.DB
 }
 
 // prepared returns query prepared on the click pool, preparing it once. It
@@ -129,9 +137,35 @@ func Open(ctx context.Context, dsn string) (*Storage, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database: %w", redact(err, dsn))
 	}
+	lazy, err := lazyPool(cfg)
+	if err != nil {
+		db.Close()
+		clicks.Close()
+		return nil, fmt.Errorf("open database: %w", redact(err, dsn))
+	}
 	s := New(db)
-	s.clicks, s.dsn = clicks, dsn
+	s.clicks, s.lazy, s.dsn = clicks, lazy, dsn
 	return s, nil
+}
+
+// lazyPool opens the connections whose commits need not be durable (see
+// Storage.lazy): a click's second statement, ending its turn at sending
+// the questionnaire, then costs no wait for the disk.
+func lazyPool(cfg pq.Config) (*sqlx.DB, error) {
+	cfg = cfg.Clone()
+	if cfg.Runtime == nil {
+		cfg.Runtime = map[string]string{}
+	}
+	cfg.Runtime["synchronous_commit"] = "off"
+	connector, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	db.SetMaxOpenConns(maxClickWriters)
+	db.SetMaxIdleConns(maxClickWriters)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db, nil
 }
 
 // LimitPool caps the main pool at n connections (Open allows 20) and the
@@ -145,6 +179,11 @@ func (s *Storage) LimitPool(n int) {
 		c := max(1, min(n/2, maxClickWriters))
 		s.clicks.SetMaxOpenConns(c)
 		s.clicks.SetMaxIdleConns(c)
+	}
+	if s.lazy != s.db {
+		c := max(1, min(n/4, maxClickWriters))
+		s.lazy.SetMaxOpenConns(c)
+		s.lazy.SetMaxIdleConns(c)
 	}
 }
 
@@ -171,7 +210,8 @@ func clickPool(cfg pq.Config) (*sqlx.DB, error) {
 
 // New wraps an open pool; clicks are written on it too.
 func New(db *sqlx.DB) *Storage {
-	return &Storage{db: db, clicks: db, q: db, transactions: new(atomic.Int64), statements: new(sync.Map), batcher: newClickBatcher()}
+	return &Storage{db: db, clicks: db, q: db, transactions: new(atomic.Int64), statements: new(sync.Map), batcher: newClickBatcher(),
+		liveLease: new(atomic.Int64), lazy: db}
 }
 
 // Transactions returns how many transactions Transact and RecordClick have
@@ -186,6 +226,9 @@ func (s *Storage) Close() error {
 	err := s.db.Close()
 	if s.clicks != s.db {
 		err = errors.Join(err, s.clicks.Close())
+	}
+	if s.lazy != s.db {
+		err = errors.Join(err, s.lazy.Close())
 	}
 	return err
 }

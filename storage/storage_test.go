@@ -677,8 +677,10 @@ func TestAnExpiredLeaseMakesTheJobClaimableAgain(t *testing.T) {
 	if again, err := s.ClaimJobs(ctx, "other", t0.Add(29*time.Second), 30*time.Second, 1); err != nil || len(again) != 0 {
 		t.Fatalf("within the lease: %v %v", again, err)
 	}
+	// Taking over a dead runner's job is a reclaim, not a failed attempt.
 	second, err := s.ClaimJobs(ctx, "other", t0.Add(31*time.Second), 30*time.Second, 1)
-	if err != nil || len(second) != 1 || second[0].Attempts != 2 || second[0].LeasedBy != "other" {
+	if err != nil || len(second) != 1 || second[0].Attempts != 1 || second[0].Reclaims != 1 || !second[0].Reclaimed ||
+		!second[0].Retried() || second[0].LeasedBy != "other" {
 		t.Fatalf("after the lease: %+v %v", second, err)
 	}
 	// The first worker wakes up: its lease is gone and it cannot finish the job.

@@ -54,7 +54,8 @@ func (s *Storage) transactOnce(ctx context.Context, fn func(*Storage) error) (er
 			tx.Rollback()
 		}
 	}()
-	if err := fn(&Storage{db: s.db, clicks: s.clicks, q: tx, tx: true, transactions: s.transactions, statements: s.statements, batcher: s.batcher}); err != nil {
+	if err := fn(&Storage{db: s.db, clicks: s.clicks, q: tx, tx: true, transactions: s.transactions, statements: s.statements, batcher: s.batcher,
+		liveLease: s.liveLease, lazy: s.lazy}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -29,6 +29,7 @@ const (
 	JobDeferred = "deferred" // not yet time, or Slack asked to slow down
 	JobDropped  = "dropped"  // pointless now (its round was cancelled…)
 	JobParked   = "parked"   // given up after too many failures
+	JobHeld     = "held"     // waits until its cause is fixed (the bot re-invited…)
 	JobLost     = "lost"     // its lease ended and another replica took it
 )
 

@@ -3,7 +3,9 @@
 // transaction as the change that causes it; runners on every replica claim
 // due jobs with SKIP LOCKED, run them under a short lease that a heartbeat
 // renews while they run, and record the outcome: done, retried with backoff,
-// deferred, dropped, or parked after too many failures.
+// deferred, dropped, held until its cause is fixed, or parked after too many
+// failures. A job taken over after its runner died is not a failure: it
+// runs again at once and counts no attempt.
 //
 // A runner knows nothing of Slack. The caller registers one Kind per job
 // kind (how to run it, whether the team relies on it, how to describe it when
@@ -42,7 +44,22 @@ type Kind struct {
 	// chat.update allows under one call a second) get a small cap, so they
 	// never hold every slot while other kinds could go ahead.
 	MaxRunning int
+	// MaxBackoff, when set, caps the wait after each of a failing job's
+	// first QuickTries tries: a person is waiting for it (a questionnaire,
+	// a reveal), and a transient fault should cost seconds, not minutes.
+	// Later tries back off as usual, so a lasting fault is still given up
+	// on after MaxAttempts.
+	MaxBackoff time.Duration
 }
+
+// QuickTries is how many tries of a kind with MaxBackoff wait at most that
+// long.
+const QuickTries = 6
+
+// maxReclaims is how many times a job may be taken over from a runner
+// that died running it before it is parked: a job whose every run kills
+// its replica must not go round forever.
+const maxReclaims = 20
 
 // Class is how a failed job is handled.
 type Class struct {
@@ -51,6 +68,12 @@ type Class struct {
 	Wait time.Duration
 	// Permanent parks the job at once: retrying cannot help.
 	Permanent bool
+	// Hold names what must change before the job can succeed (see
+	// storage.HoldJob): the job waits for it instead of being retried.
+	Hold string
+	// Transient retries the job soon without counting an attempt: the
+	// fault is not the job's (the database was restarting, say).
+	Transient bool
 }
 
 // Options configure a Runner. Store and Kinds are required.
@@ -76,6 +99,8 @@ type Options struct {
 	Classify func(error) Class
 	// OnParked is called when a critical job is parked.
 	OnParked func(ctx context.Context, j storage.Job, err error)
+	// OnHeld is called when a job is held on a cause.
+	OnHeld func(ctx context.Context, j storage.Job, cause string, err error)
 	// Retention is how long done and cancelled jobs are kept: their keys
 	// stop an effect from being enqueued twice while its cause may still
 	// repeat. Default 14 days.
@@ -340,6 +365,18 @@ func (r *Runner) runJob(ctx context.Context, j storage.Job) (ended string) {
 	if !ok {
 		return r.finish(log, j, store.ParkJob(ctx, j, "unknown job kind", r.opts.Clock()), metrics.JobParked)
 	}
+	if j.Reclaimed {
+		log.Info("job taken over: its runner's lease ran out", slog.Int("reclaims", j.Reclaims))
+		if j.Reclaims > maxReclaims {
+			err := fmt.Errorf("its runner stopped %d times while running it", j.Reclaims)
+			log.Error("job parked", slog.String("error", err.Error()))
+			ended = r.finish(log, j, store.ParkJob(ctx, j, err.Error(), r.opts.Clock()), metrics.JobParked)
+			if kind.Critical && r.opts.OnParked != nil {
+				r.opts.OnParked(ctx, j, err)
+			}
+			return ended
+		}
+	}
 	jctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	result, err := safeRun(jctx, kind, j)
 	cancel()
@@ -380,6 +417,18 @@ func (r *Runner) retryOrPark(ctx context.Context, log *slog.Logger, kind Kind, j
 		// Asked to slow down: not the job's fault, not an attempt.
 		log.Info("job deferred: rate limited", slog.String("retry_after", class.Wait.String()))
 		return r.finish(log, j, store.DeferJob(ctx, j, now.Add(class.Wait), now), metrics.JobDeferred)
+	case class.Transient:
+		delay := transientDelay()
+		log.Warn("job failed for a reason not its own, will retry", slog.String("error", reason),
+			slog.String("retry_in", delay.Round(time.Millisecond).String()))
+		return r.finish(log, j, store.DeferJob(ctx, j, now.Add(delay), now), metrics.JobDeferred)
+	case class.Hold != "":
+		log.Warn("job held until its cause is fixed", slog.String("cause", class.Hold), slog.String("error", reason))
+		ended = r.finish(log, j, store.HoldJob(ctx, j, class.Hold, reason, now), metrics.JobHeld)
+		if r.opts.OnHeld != nil {
+			r.opts.OnHeld(ctx, j, class.Hold, err)
+		}
+		return ended
 	case class.Permanent || j.Attempts >= r.opts.MaxAttempts:
 		log.Error("job parked", slog.String("error", reason))
 		ended = r.finish(log, j, store.ParkJob(ctx, j, reason, now), metrics.JobParked)
@@ -389,6 +438,9 @@ func (r *Runner) retryOrPark(ctx context.Context, log *slog.Logger, kind Kind, j
 		return ended
 	default:
 		delay := Backoff(j.Attempts)
+		if kind.MaxBackoff > 0 && j.Attempts <= QuickTries {
+			delay = min(delay, kind.MaxBackoff)
+		}
 		log.Warn("job failed, will retry", slog.String("error", reason), slog.String("retry_in", delay.Round(time.Millisecond).String()))
 		return r.finish(log, j, store.RetryJob(ctx, j, now.Add(delay), reason, now), metrics.JobRetried)
 	}
@@ -416,6 +468,13 @@ func Backoff(attempt int) time.Duration {
 	d := time.Second << min(max(attempt, 1), 10)
 	d = min(d, 10*time.Minute)
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// transientDelay is how long a job that failed for a reason not its own
+// waits: long enough for a restarting database to come back, short enough
+// that nobody notices.
+func transientDelay() time.Duration {
+	return time.Second + time.Duration(rand.Int64N(int64(time.Second)))
 }
 
 // outcome is what a job asks for instead of completing.

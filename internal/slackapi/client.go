@@ -26,6 +26,7 @@ type Client struct {
 	channels map[string]*bucket // chat.postMessage, by channel
 	updates  map[string]*bucket // chat.update, by channel
 	limited  map[string]int
+	retried  map[string]int // reads tried again after a transient failure
 }
 
 // New wraps api with limits.
@@ -42,6 +43,7 @@ func New(api *slack.Client, limits Limits) *Client {
 		channels: map[string]*bucket{},
 		updates:  map[string]*bucket{},
 		limited:  map[string]int{},
+		retried:  map[string]int{},
 	}
 }
 
@@ -121,9 +123,9 @@ func (c *Client) perChannel(buckets map[string]*bucket, id string, l Limit) *buc
 	return b
 }
 
-// call waits for the budgets of method (and of channel, for posts and
-// updates), runs do, and pauses the method when Slack answers 429.
-func (c *Client) call(ctx context.Context, method, channel string, do func() error) error {
+// buckets returns the budgets a call of method in channel spends: the
+// channel's (for posts and updates), then the method's.
+func (c *Client) buckets(method, channel string) []*bucket {
 	var buckets []*bucket
 	switch {
 	case channel == "":
@@ -135,10 +137,20 @@ func (c *Client) call(ctx context.Context, method, channel string, do func() err
 	if b := c.method(method); b != nil {
 		buckets = append(buckets, b)
 	}
+	return buckets
+}
+
+// call waits for the budgets of method (and of channel, for posts and
+// updates) unless ctx carries a reservation for the call, runs do, and
+// pauses the method when Slack answers 429.
+func (c *Client) call(ctx context.Context, method, channel string, do func() error) error {
+	buckets := c.buckets(method, channel)
 	started := time.Now()
-	for _, b := range buckets {
-		if err := b.wait(ctx, c.now); err != nil {
-			return err
+	if !spendReservation(ctx, method, channel) {
+		for _, b := range buckets {
+			if err := b.wait(ctx, c.now); err != nil {
+				return err
+			}
 		}
 	}
 	waited := time.Since(started)
@@ -178,7 +190,7 @@ func RetryAfter(err error) (time.Duration, bool) {
 
 // AuthTestContext calls auth.test.
 func (c *Client) AuthTestContext(ctx context.Context) (resp *slack.AuthTestResponse, err error) {
-	err = c.call(ctx, "auth.test", "", func() error {
+	err = c.read(ctx, "auth.test", func(ctx context.Context) error {
 		resp, err = c.api.AuthTestContext(ctx)
 		return err
 	})
@@ -223,7 +235,7 @@ func (c *Client) PostEphemeralContext(ctx context.Context, channelID, userID str
 
 // OpenConversationContext calls conversations.open.
 func (c *Client) OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (ch *slack.Channel, noOp, already bool, err error) {
-	err = c.call(ctx, "conversations.open", "", func() error {
+	err = c.read(ctx, "conversations.open", func(ctx context.Context) error {
 		ch, noOp, already, err = c.api.OpenConversationContext(ctx, params)
 		return err
 	})
@@ -232,7 +244,7 @@ func (c *Client) OpenConversationContext(ctx context.Context, params *slack.Open
 
 // GetConversationInfoContext calls conversations.info.
 func (c *Client) GetConversationInfoContext(ctx context.Context, input *slack.GetConversationInfoInput) (ch *slack.Channel, err error) {
-	err = c.call(ctx, "conversations.info", "", func() error {
+	err = c.read(ctx, "conversations.info", func(ctx context.Context) error {
 		ch, err = c.api.GetConversationInfoContext(ctx, input)
 		return err
 	})
@@ -241,7 +253,7 @@ func (c *Client) GetConversationInfoContext(ctx context.Context, input *slack.Ge
 
 // GetConversationHistoryContext calls conversations.history.
 func (c *Client) GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (resp *slack.GetConversationHistoryResponse, err error) {
-	err = c.call(ctx, "conversations.history", "", func() error {
+	err = c.read(ctx, "conversations.history", func(ctx context.Context) error {
 		resp, err = c.api.GetConversationHistoryContext(ctx, params)
 		return err
 	})
@@ -250,7 +262,7 @@ func (c *Client) GetConversationHistoryContext(ctx context.Context, params *slac
 
 // GetConversationRepliesContext calls conversations.replies.
 func (c *Client) GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) (msgs []slack.Message, hasMore bool, cursor string, err error) {
-	err = c.call(ctx, "conversations.replies", "", func() error {
+	err = c.read(ctx, "conversations.replies", func(ctx context.Context) error {
 		msgs, hasMore, cursor, err = c.api.GetConversationRepliesContext(ctx, params)
 		return err
 	})
@@ -259,7 +271,7 @@ func (c *Client) GetConversationRepliesContext(ctx context.Context, params *slac
 
 // GetUsersInConversationContext calls conversations.members.
 func (c *Client) GetUsersInConversationContext(ctx context.Context, params *slack.GetUsersInConversationParameters) (users []string, cursor string, err error) {
-	err = c.call(ctx, "conversations.members", "", func() error {
+	err = c.read(ctx, "conversations.members", func(ctx context.Context) error {
 		users, cursor, err = c.api.GetUsersInConversationContext(ctx, params)
 		return err
 	})
@@ -268,7 +280,7 @@ func (c *Client) GetUsersInConversationContext(ctx context.Context, params *slac
 
 // GetConversationsContext calls conversations.list, one page.
 func (c *Client) GetConversationsContext(ctx context.Context, params *slack.GetConversationsParameters) (channels []slack.Channel, cursor string, err error) {
-	err = c.call(ctx, "conversations.list", "", func() error {
+	err = c.read(ctx, "conversations.list", func(ctx context.Context) error {
 		channels, cursor, err = c.api.GetConversationsContext(ctx, params)
 		return err
 	})
@@ -277,7 +289,7 @@ func (c *Client) GetConversationsContext(ctx context.Context, params *slack.GetC
 
 // GetUserInfoContext calls users.info.
 func (c *Client) GetUserInfoContext(ctx context.Context, user string) (u *slack.User, err error) {
-	err = c.call(ctx, "users.info", "", func() error {
+	err = c.read(ctx, "users.info", func(ctx context.Context) error {
 		u, err = c.api.GetUserInfoContext(ctx, user)
 		return err
 	})
@@ -287,17 +299,21 @@ func (c *Client) GetUserInfoContext(ctx context.Context, user string) (u *slack.
 // errNotSent is a call's do that had nothing to send.
 var errNotSent = errors.New("nothing to send")
 
-// GetUsers calls users.list page by page, each page within its budget.
+// GetUsers calls users.list page by page, each page within its budget; a
+// page that fails transiently is asked for again.
 func (c *Client) GetUsers(ctx context.Context) ([]slack.User, error) {
 	p := c.api.GetUsersPaginated(slack.GetUsersOptionLimit(1000))
 	var users []slack.User
 	for {
 		var err error
-		err = c.call(ctx, "users.list", "", func() error {
-			p, err = p.Next(ctx)
+		err = c.read(ctx, "users.list", func(ctx context.Context) error {
+			next, err := p.Next(ctx)
 			if p.Done(err) {
 				// slack-go knew there was no next page without asking.
 				return errNotSent
+			}
+			if err == nil || !Transient(err) {
+				p = next
 			}
 			return err
 		})

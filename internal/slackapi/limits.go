@@ -9,7 +9,10 @@
 // Replicas of one app share Slack's budgets: each takes its share (SetShare)
 // from the number of live replicas. Calls made for a person who is waiting
 // (Interactive) go ahead of background work: background calls leave a
-// reserve in each bucket.
+// reserve in each bucket. Reads are tried again on a 5xx, a timeout or a
+// dropped connection (Transient); writes never are. A call can be paid for
+// before it is made (Reserve), so that a caller never holds anything while
+// it waits for the budget.
 package slackapi
 
 import (

@@ -86,7 +86,11 @@ func (s *Server) postTarget(id string) (*channel, *apiError) {
 		}
 		return s.dmWith(id), nil
 	}
-	return s.visibleChannel(id, true)
+	c, e := s.visibleChannel(id, true)
+	if e == nil && c.Archived {
+		return nil, fail("is_archived")
+	}
+	return c, e
 }
 
 // visibleChannel returns a channel the bot can see: a private channel the bot
@@ -221,6 +225,9 @@ func (s *Server) channelMessage(r *request) (*Message, *apiError) {
 	m, ok := s.byTS[r.str("ts")]
 	if !ok || m.Ephemeral || m.Deleted || m.Channel != ch.ID {
 		return nil, fail("message_not_found")
+	}
+	if ch.Archived {
+		return nil, fail("is_archived")
 	}
 	return m, nil
 }
@@ -454,7 +461,7 @@ func (s *Server) wireChannel(c *channel) obj {
 		"created":               c.created,
 		"creator":               "",
 		"updated":               c.created * 1000,
-		"is_archived":           false,
+		"is_archived":           c.Archived,
 		"is_general":            false,
 		"unlinked":              0,
 		"is_shared":             false,

@@ -36,7 +36,13 @@
 // OpenAppHome, SendDirectMessage. Everything the bot sends is recorded
 // (Messages, DMs, Ephemerals, Views, Files, Acks, Sent) so a test can assert
 // on it, and faults can be injected (InjectFault, DropSockets,
-// RequestReconnect).
+// RequestReconnect, WarnDisconnect, Redeliver, RedeliverAsNew). Hold keeps
+// chosen requests back on their way in until the test releases them, so a
+// test can make an older update land after a newer one. The workspace can
+// change under the bot as Slack reports it, with the events Slack sends
+// (RemoveBot, InviteBot, LeaveChannel, ArchiveChannel, RenameChannel,
+// DeactivateUser, RevokeTokens, UninstallApp), and its token can stop
+// working (BreakToken).
 //
 // A page that shows the workspace as a Slack client would (the demo) reads
 // it per person (People, Channels, CanSee, Timeline, ThreadFor), waits on

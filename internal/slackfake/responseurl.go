@@ -54,7 +54,15 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	s.serveResponseURL(strings.TrimPrefix(r.URL.Path, "/"), bytes.TrimSpace(body)).write(w)
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	s.mu.Lock()
+	var channel, ts string
+	if ru, ok := s.responseURLs[path]; ok {
+		channel, ts = ru.channelID, ru.messageTS
+	}
+	s.mu.Unlock()
+	s.waitHold("response_url", channel, ts)
+	s.serveResponseURL(path, bytes.TrimSpace(body)).write(w)
 }
 
 // serveResponseURL answers a post to a response_url. Slack answers a used up

@@ -73,6 +73,10 @@ type Server struct {
 	inst installation // scopes, user tokens, Socket Mode setting (install.go)
 
 	faults        map[string]*fault
+	holds         []*Hold       // see Hold
+	botTokenError string        // what every bot-token call answers, "" when the token works
+	appTokenError string        // the same for the app-level token
+	closing       chan struct{} // closed by Close, releasing held requests
 	limits        *limiters
 	rateLimited   int
 	rateLimitedBy map[string]int // method → 429s served by the rate limits
@@ -112,6 +116,7 @@ func New(opts ...Option) (*Server, error) {
 		files:        make(map[string]*File),
 		uploads:      make(map[string]string),
 		inst:         newInstallation(),
+		closing:      make(chan struct{}),
 
 		rateLimitedBy: make(map[string]int),
 	}
@@ -170,6 +175,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.closing)
 	conns := append([]*socketConn(nil), s.conns...)
 	for _, e := range s.envelopes {
 		if e.timer != nil {

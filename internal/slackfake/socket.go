@@ -210,12 +210,14 @@ func (s *Server) write(c *socketConn, msg outbound) bool {
 	if !msg.closeAfter {
 		return true
 	}
-	closing := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-	_ = c.ws.WriteControl(websocket.CloseMessage, closing, time.Now().Add(writeTimeout))
-	// Give the client a moment to close its side first.
+	// Slack leaves the client a moment to close its side first, as a
+	// client told to disconnect does: closing at once would cut off what
+	// the client has read but not yet handed on.
 	select {
 	case <-c.done:
 	case <-time.After(time.Second):
+		closing := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+		_ = c.ws.WriteControl(websocket.CloseMessage, closing, time.Now().Add(writeTimeout))
 	}
 	s.dropConn(c)
 	return false

@@ -218,6 +218,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, hr *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	s.waitHold(r.method, r.str("channel"), r.str("ts"))
 	rp := s.serveAPI(r)
 	s.scopeHeaders(r, &rp)
 	rp.write(w)
@@ -259,7 +260,8 @@ func (s *Server) serveAPI(r *request) reply {
 }
 
 // authorize checks a token as Slack does: none is not_authed, an unknown one
-// invalid_auth, a known one of the wrong kind not_allowed_token_type.
+// invalid_auth, a known one of the wrong kind not_allowed_token_type, a
+// revoked or broken one what Slack answers for it.
 func (s *Server) authorize(token string, need tokenKind) *apiError {
 	if token == "" {
 		return fail("not_authed")
@@ -268,7 +270,16 @@ func (s *Server) authorize(token string, need tokenKind) *apiError {
 	if !known {
 		return fail("invalid_auth")
 	}
-	return authorizeKind(have, need)
+	if err := authorizeKind(have, need); err != nil {
+		return err
+	}
+	switch {
+	case have == botToken && s.botTokenError != "":
+		return fail(s.botTokenError)
+	case have == appToken && s.appTokenError != "":
+		return fail(s.appTokenError)
+	}
+	return nil
 }
 
 // errorReply answers a Slack error: HTTP 200 with ok false. The caller holds

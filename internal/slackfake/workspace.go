@@ -46,6 +46,8 @@ type Channel struct {
 	// when BotMember is true.
 	Members   []string
 	BotMember bool
+	// Archived channels take no posts and no updates (is_archived).
+	Archived bool
 }
 
 // channel is the fake's record of a conversation, DMs included.
