@@ -119,7 +119,27 @@ func navigated(err error) bool {
 // click waits for a visible element and clicks it.
 func (p *page) click(what, sel string) {
 	p.t.Helper()
-	p.run("click "+what, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(p.ctx, p.step)
+		err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return
+		}
+		// The page redraws a part whose content changed: the element found
+		// may be replaced before the click reaches it. Find it again.
+		if attempt < 5 && replaced(err) {
+			continue
+		}
+		p.run("click "+what, chromedp.Func(func(context.Context, *chromedp.Target) error { return err }))
+	}
+}
+
+// replaced reports whether err says the element went away under the click.
+func replaced(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not find node") || strings.Contains(msg, "Node is detached") ||
+		strings.Contains(msg, "No node with given id")
 }
 
 // clickUntil clicks an element until done (JavaScript) holds, as a person
