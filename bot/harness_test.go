@@ -29,11 +29,17 @@ import (
 // The tests spend most of their time waiting, on Slack's limits as the
 // fake enforces them in real time and on leases, not on the CPU, so more of
 // them run at once than -parallel's default of one per core; -parallel
-// given explicitly wins. testPoolSize keeps them within PostgreSQL's
-// default of 100 connections, with room for another test run beside them.
+// given explicitly wins. How many is set by the server's connections: each
+// test takes up to about testConnections (testPoolSize per store, a store
+// for the test and one per replica, each with its click and listening
+// connections), and testSpareConnections are left for another test run and
+// the other packages beside this one.
 const (
-	testParallel = 4
-	testPoolSize = 4
+	testPoolSize         = 4
+	testConnections      = 20
+	testSpareConnections = 20
+	minTestParallel      = 2
+	maxTestParallel      = 8
 )
 
 func TestMain(m *testing.M) {
@@ -41,7 +47,11 @@ func TestMain(m *testing.M) {
 	explicit := false
 	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
 	if !explicit {
-		flag.Set("test.parallel", strconv.Itoa(testParallel))
+		n := minTestParallel
+		if conns, err := testdb.MaxConnections(); err == nil {
+			n = min(max(minTestParallel, (conns-testSpareConnections)/testConnections), maxTestParallel)
+		}
+		flag.Set("test.parallel", strconv.Itoa(n))
 	}
 	testdb.Main(m)
 }

@@ -107,6 +107,11 @@ type liveOpts struct {
 	// reserve, when set, waits for Slack's budget before each turn is
 	// taken, so that a turn is never held while waiting for it.
 	reserve func(ctx context.Context) (context.Context, error)
+	// waitInTurn makes reserve wait while holding the turn instead: for a
+	// message only jobs send (nobody's click is kept waiting by the turn),
+	// so that of many senders queued behind one change, one waits for the
+	// budget and sends the latest, and the others find the turn taken.
+	waitInTurn bool
 	// send carries one render to Slack.
 	send func(ctx context.Context, turn storage.LiveSend, st liveState) error
 }
@@ -118,13 +123,29 @@ func (b *Bot) sendLive(ctx context.Context, key string, o liveOpts) (liveOutcome
 		turn := o.turn
 		o.turn = nil
 		if turn == nil {
-			if o.reserve != nil {
+			if o.reserve != nil && !o.force && !o.waitInTurn {
+				// Slack's budget for an update is small (a channel's is
+				// 20 a minute): a sender with nothing to send spends none
+				// of it. A change that lands after this look sends itself.
+				l, err := b.store.Live(ctx, key)
+				if err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return 0, err
+				}
+				if err == nil && !l.Behind() {
+					return liveSent, nil
+				}
+			}
+			if o.reserve != nil && !o.waitInTurn {
 				var err error
 				if sctx, err = o.reserve(ctx); err != nil {
 					return 0, err
 				}
 			}
 			t, ok, err := b.store.BeginLiveSend(ctx, key, randomHex(12))
+			if err != nil || !ok || (!t.Behind() && !o.force) {
+				// Nothing for this sender to send after all.
+				b.limited.Release(sctx)
+			}
 			if err != nil {
 				return 0, err
 			}
@@ -140,7 +161,8 @@ func (b *Bot) sendLive(ctx context.Context, key string, o liveOpts) (liveOutcome
 			return liveSent, nil
 		}
 		o.force = false
-		sent, err := b.liveTurn(sctx, *turn, o)
+		sentTurn, sent, err := b.liveTurn(sctx, *turn, o)
+		turn = &sentTurn
 		o.first = nil
 		current, held, endErr := b.store.EndLiveSend(context.WithoutCancel(ctx), *turn, sent)
 		if err != nil {
@@ -160,27 +182,41 @@ func (b *Bot) sendLive(ctx context.Context, key string, o liveOpts) (liveOutcome
 }
 
 // liveTurn renders and sends one revision while holding its turn, renewing
-// the turn should the send take long. It reports whether Slack got it.
-func (b *Bot) liveTurn(ctx context.Context, turn storage.LiveSend, o liveOpts) (bool, error) {
+// the turn should the send take long. It returns the turn it sent (newer
+// than turn when it waited for Slack's budget in the turn) and reports
+// whether Slack got it.
+func (b *Bot) liveTurn(ctx context.Context, turn storage.LiveSend, o liveOpts) (storage.LiveSend, bool, error) {
 	stop := b.keepTurn(ctx, turn)
 	defer stop()
+	if o.waitInTurn && o.reserve != nil {
+		rctx, err := o.reserve(ctx)
+		if err != nil {
+			return turn, false, err
+		}
+		fresh, held, err := b.store.RefreshLiveSend(ctx, turn)
+		if err != nil || !held {
+			b.limited.Release(rctx)
+			return turn, false, err
+		}
+		ctx, turn = rctx, fresh
+	}
 	var st liveState
 	if o.first != nil {
 		st = *o.first
 	} else {
 		var err error
 		if st, err = b.renderLive(ctx, turn.Key, turn.View); err != nil {
-			return false, err
+			return turn, false, err
 		}
 	}
 	if st.Gone {
-		return true, nil
+		return turn, true, nil
 	}
 	err := o.send(ctx, turn, st)
 	if errors.Is(err, errNothingToSend) {
-		return true, nil
+		return turn, true, nil
 	}
-	return err == nil, err
+	return turn, err == nil, err
 }
 
 // keepTurn renews a turn every third of its lease until stopped.
@@ -348,7 +384,7 @@ func (b *Bot) liveChannel(ctx context.Context, key string) (string, error) {
 // runLive brings a live message up to date from a job: the job's change is
 // committed, so whoever has the turn sends it if this job does not.
 func (b *Bot) runLive(ctx context.Context, key string) error {
-	outcome, err := b.sendLive(ctx, key, liveOpts{reserve: b.reserveFor(key), send: b.updateLive})
+	outcome, err := b.sendLive(ctx, key, liveOpts{reserve: b.reserveFor(key), waitInTurn: jobsOnly(key), send: b.updateLive})
 	switch {
 	case err != nil:
 		return err
@@ -357,6 +393,15 @@ func (b *Bot) runLive(ctx context.Context, key string) error {
 		return outbox.Again()
 	}
 	return nil
+}
+
+// jobsOnly reports whether only jobs send the live message key: a round's
+// announcement and its reveal. A person's click never waits for their
+// turn (a click's answer goes to the questionnaire, the owner's DM or the
+// App Home).
+func jobsOnly(key string) bool {
+	kind, _, _ := strings.Cut(key, ":")
+	return kind == "announce" || kind == "reveal"
 }
 
 // liveJob is the job that brings the live message key up to date after its

@@ -151,6 +151,24 @@ func (s *Storage) RenewLiveSend(ctx context.Context, l LiveSend) (bool, error) {
 	return n == 1, err
 }
 
+// RefreshLiveSend extends a lease the caller still holds and returns the
+// turn as the message is now, with every change committed so far: a sender
+// that waited while holding its turn renders the latest. It reports
+// whether the lease was still held.
+func (s *Storage) RefreshLiveSend(ctx context.Context, l LiveSend) (LiveSend, bool, error) {
+	var row liveRow
+	err := s.q.GetContext(ctx, &row, `UPDATE live_messages AS m SET sender_until = clock_timestamp() + $3 * interval '1 millisecond'
+		WHERE m.key = $1 AND m.sender = $2
+		RETURNING `+liveColumns, l.Key, l.Token, s.LiveLeaseLength().Milliseconds())
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, false, nil
+	}
+	if err != nil {
+		return l, false, fmt.Errorf("refresh sending %s: %w", l.Key, err)
+	}
+	return row.send(l.Token), true, nil
+}
+
 // lazyQ runs statements whose commit need not wait for the disk (see
 // Storage.lazy); inside a transaction, the transaction's.
 func (s *Storage) lazyQ() querier {

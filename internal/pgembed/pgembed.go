@@ -78,12 +78,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,6 +144,10 @@ type Options struct {
 	// ExistingOnly makes Start fail with ErrNoCluster instead of creating
 	// a cluster, for commands that only read (export).
 	ExistingOnly bool
+
+	// Settings are server parameters (postgres -c name=value) for this
+	// run, such as a higher max_connections for a test server.
+	Settings map[string]string
 }
 
 // Errors callers can test for with errors.Is.
@@ -315,12 +321,16 @@ var errPortInUse = errors.New("port in use")
 // opts.Database, creating that database if it is missing.
 func launch(ctx context.Context, bin binaries, acct *account, cluster string, port int, opts Options, password string) (*Server, error) {
 	log := &logTail{w: opts.Logger}
-	cmd := exec.Command(bin.postgres,
+	args := []string{
 		"-D", cluster,
 		"-p", strconv.Itoa(port),
-		"-c", "listen_addresses="+listenAddress,
+		"-c", "listen_addresses=" + listenAddress,
 		"-c", "unix_socket_directories=",
-	)
+	}
+	for _, name := range slices.Sorted(maps.Keys(opts.Settings)) {
+		args = append(args, "-c", name+"="+opts.Settings[name])
+	}
+	cmd := exec.Command(bin.postgres, args...)
 	cmd.Dir = cluster
 	cmd.Env = childEnv()
 	cmd.Stdout = log

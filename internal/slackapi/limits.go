@@ -168,6 +168,13 @@ func (b *bucket) take(now time.Time, interactive bool) time.Duration {
 }
 
 // pause stops the bucket until until: Slack said to retry after then.
+// give returns a token taken for a call that was not made.
+func (b *bucket) give() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tokens = math.Min(b.burst(), b.tokens+1)
+}
+
 func (b *bucket) pause(until time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

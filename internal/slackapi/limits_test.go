@@ -259,3 +259,31 @@ func closed() <-chan struct{} {
 	close(ch)
 	return ch
 }
+
+// A reservation its holder found it did not need goes back: the budget it
+// took is there for the next call, and giving back twice, or after the
+// call was made, gives back nothing.
+func TestAReleasedReservationIsTheNextCallers(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestClient(Limits{UpdatePerChannel: Limit{PerMinute: 20, Burst: 2}, Margin: 1})
+	used, err := c.Reserve(context.Background(), "chat.update", "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call(used, "chat.update", "C1", func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	c.Release(used) // spent: nothing to give back
+	unused, err := c.Reserve(context.Background(), "chat.update", "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := callsNow(t, c, "chat.update", "C1", true, 10); n != 0 {
+		t.Fatalf("%d calls went through with the channel's burst reserved", n)
+	}
+	c.Release(unused)
+	c.Release(unused)
+	if n := callsNow(t, c, "chat.update", "C1", true, 10); n != 1 {
+		t.Errorf("after the reservation was released, %d calls went through at once, want 1", n)
+	}
+}

@@ -23,7 +23,7 @@ type reservation struct {
 // Reserve waits until a call of method (in channel, for chat.postMessage
 // and chat.update) fits Slack's budget and takes its share, and returns a
 // context whose next such call spends that share instead of waiting again.
-// An unspent reservation is simply lost.
+// A reservation the caller finds it does not need goes back with Release.
 func (c *Client) Reserve(ctx context.Context, method, channel string) (context.Context, error) {
 	for _, b := range c.buckets(method, channel) {
 		if err := b.wait(ctx, c.now); err != nil {
@@ -38,4 +38,16 @@ func (c *Client) Reserve(ctx context.Context, method, channel string) (context.C
 func spendReservation(ctx context.Context, method, channel string) bool {
 	r, _ := ctx.Value(reservationKey{}).(*reservation)
 	return r != nil && r.method == method && r.channel == channel && r.spent.CompareAndSwap(false, true)
+}
+
+// Release gives back ctx's reservation if its call was not made: a sender
+// that found nothing to send leaves the budget to the others.
+func (c *Client) Release(ctx context.Context) {
+	r, _ := ctx.Value(reservationKey{}).(*reservation)
+	if r == nil || !r.spent.CompareAndSwap(false, true) {
+		return
+	}
+	for _, b := range c.buckets(r.method, r.channel) {
+		b.give()
+	}
 }

@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -92,6 +93,27 @@ func New(t testing.TB) string {
 	return u.String()
 }
 
+// embeddedMaxConnections is the embedded server's max_connections.
+const embeddedMaxConnections = 300
+
+// MaxConnections returns how many connections the tests' server allows in
+// all, starting it if need be, so that a package can choose how many of its
+// tests run at once. Several test processes may share the server named by
+// TEST_DATABASE_URL; each embedded one is its process's own.
+func MaxConnections() (int, error) {
+	admin, _, err := shared.get()
+	if err != nil {
+		return 0, fmt.Errorf("testdb: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	defer cancel()
+	var n int
+	if err := admin.QueryRowContext(ctx, "SELECT current_setting('max_connections')::int").Scan(&n); err != nil {
+		return 0, fmt.Errorf("testdb: max_connections: %w", err)
+	}
+	return n, nil
+}
+
 // Main runs the tests, stops the embedded server if one was started, and
 // exits with the tests' status. Call it from TestMain.
 func Main(m *testing.M) {
@@ -153,7 +175,10 @@ func (s *server) startEmbedded() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	srv, err := pgembed.Start(ctx, pgembed.Options{DataDir: filepath.Join(dir, "data")})
+	// Tests of several packages run at once, each with connection pools of
+	// its own: more room than PostgreSQL's default of 100.
+	srv, err := pgembed.Start(ctx, pgembed.Options{DataDir: filepath.Join(dir, "data"),
+		Settings: map[string]string{"max_connections": strconv.Itoa(embeddedMaxConnections)}})
 	if err != nil {
 		os.RemoveAll(dir)
 		return err
