@@ -148,26 +148,6 @@ func Open(ctx context.Context, dsn string) (*Storage, error) {
 	return s, nil
 }
 
-// lazyPool opens the connections whose commits need not be durable (see
-// Storage.lazy): a click's second statement, ending its turn at sending
-// the questionnaire, then costs no wait for the disk.
-func lazyPool(cfg pq.Config) (*sqlx.DB, error) {
-	cfg = cfg.Clone()
-	if cfg.Runtime == nil {
-		cfg.Runtime = map[string]string{}
-	}
-	cfg.Runtime["synchronous_commit"] = "off"
-	connector, err := pq.NewConnectorConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
-	db.SetMaxOpenConns(maxClickWriters)
-	db.SetMaxIdleConns(maxClickWriters)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	return db, nil
-}
-
 // LimitPool caps the main pool at n connections (Open allows 20) and the
 // clicks' at half that, for a process that shares its server with many
 // others, such as a test run. Click writers beyond the clicks' connections
@@ -187,16 +167,29 @@ func (s *Storage) LimitPool(n int) {
 	}
 }
 
-// clickPool opens the connections clicks are written on: one per click
-// writer, so that background work holding the main pool's connections
-// never makes a click wait for one, and each planning the click statement
-// once, for a few rows, rather than for every batch.
+// The click writers' pool and the lazy pool are small pools of their own,
+// each with one setting for all its connections:
+//   - clickPool: one connection per click writer, so that background work
+//     holding the main pool's connections never makes a click wait for
+//     one, each planning the click statement once, for a few rows, rather
+//     than for every batch;
+//   - lazyPool: connections whose commits need not be durable (see
+//     Storage.lazy): a click's second statement, ending its turn at sending
+//     the questionnaire, then costs no wait for the disk.
 func clickPool(cfg pq.Config) (*sqlx.DB, error) {
+	return smallPool(cfg, "plan_cache_mode", "force_generic_plan")
+}
+
+func lazyPool(cfg pq.Config) (*sqlx.DB, error) {
+	return smallPool(cfg, "synchronous_commit", "off")
+}
+
+func smallPool(cfg pq.Config, setting, value string) (*sqlx.DB, error) {
 	cfg = cfg.Clone()
 	if cfg.Runtime == nil {
 		cfg.Runtime = map[string]string{}
 	}
-	cfg.Runtime["plan_cache_mode"] = "force_generic_plan"
+	cfg.Runtime[setting] = value
 	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, err
