@@ -299,31 +299,37 @@ func (c *Client) GetUserInfoContext(ctx context.Context, user string) (u *slack.
 // errNotSent is a call's do that had nothing to send.
 var errNotSent = errors.New("nothing to send")
 
-// GetUsers calls users.list page by page, each page within its budget; a
-// page that fails transiently is asked for again.
+// UsersPageSize is how many people a users.list page asks for: the most
+// Slack gives in one page, so that a large workspace costs few calls of
+// Tier 2's twenty a minute.
+const UsersPageSize = 1000
+
+// GetUsersPage calls users.list for one page of UsersPageSize people from
+// cursor ("" for the first) and returns them with the next page's cursor,
+// "" after the last.
+func (c *Client) GetUsersPage(ctx context.Context, cursor string) (users []slack.User, next string, err error) {
+	err = c.read(ctx, "users.list", func(ctx context.Context) error {
+		p, err := c.api.GetUsersPaginated(slack.GetUsersOptionLimit(UsersPageSize), slack.GetUsersOptionCursor(cursor)).Next(ctx)
+		users, next = p.Users, p.Cursor
+		return err
+	})
+	return users, next, err
+}
+
+// GetUsers calls users.list page by page, each page within its budget.
 func (c *Client) GetUsers(ctx context.Context) ([]slack.User, error) {
-	p := c.api.GetUsersPaginated(slack.GetUsersOptionLimit(1000))
-	var users []slack.User
+	var all []slack.User
+	cursor := ""
 	for {
-		var err error
-		err = c.read(ctx, "users.list", func(ctx context.Context) error {
-			next, err := p.Next(ctx)
-			if p.Done(err) {
-				// slack-go knew there was no next page without asking.
-				return errNotSent
-			}
-			if err == nil || !Transient(err) {
-				p = next
-			}
-			return err
-		})
-		if errors.Is(err, errNotSent) {
-			return users, nil
-		}
+		users, next, err := c.GetUsersPage(ctx, cursor)
 		if err != nil {
-			return nil, p.Failure(err)
+			return nil, err
 		}
-		users = append(users, p.Users...)
+		all = append(all, users...)
+		if next == "" {
+			return all, nil
+		}
+		cursor = next
 	}
 }
 

@@ -27,8 +27,19 @@ const readTries = 3
 var readPauses = [readTries - 1]time.Duration{50 * time.Millisecond, 200 * time.Millisecond}
 
 // interactiveReadTimeout bounds one try of a read made for a person who is
-// waiting: a call that hangs is given up in time to try again.
-const interactiveReadTimeout = 800 * time.Millisecond
+// waiting: a call that hangs is given up in time to try again. A page of a
+// list carries up to a thousand entries and gets listPageTimeout instead.
+const (
+	interactiveReadTimeout = 800 * time.Millisecond
+	listPageTimeout        = 5 * time.Second
+)
+
+func readTimeout(method string) time.Duration {
+	if method == "users.list" || method == "conversations.list" {
+		return listPageTimeout
+	}
+	return interactiveReadTimeout
+}
 
 // read runs do through call for method, trying again when Slack or the
 // network failed transiently. do gets the context for one try.
@@ -51,7 +62,7 @@ func (c *Client) read(ctx context.Context, method string, do func(ctx context.Co
 		err = c.call(ctx, method, "", func() error {
 			tctx, cancel := ctx, context.CancelFunc(func() {})
 			if isInteractive(ctx) {
-				tctx, cancel = context.WithTimeout(ctx, interactiveReadTimeout)
+				tctx, cancel = context.WithTimeout(ctx, readTimeout(method))
 			}
 			defer cancel()
 			return do(tctx)

@@ -25,8 +25,11 @@ type HoldRule struct {
 	// response_url was handed out for (the clicked message).
 	TS string
 	// Count is how many matching requests to hold, the first ones to
-	// arrive; 0 means 1.
+	// arrive after those After lets through; 0 means 1.
 	Count int
+	// After is how many matching requests go through before the hold
+	// starts holding: 1 holds the second page of a list.
+	After int
 	// For, when set, releases each held request after that long, as a slow
 	// network would; otherwise they wait for Release.
 	For time.Duration
@@ -39,6 +42,7 @@ type Hold struct {
 	once    sync.Once
 
 	mu      sync.Mutex
+	passed  int           // requests let through before holding (After)
 	taken   int           // requests held so far
 	changed chan struct{} // closed and replaced when taken changes
 }
@@ -96,6 +100,10 @@ func (h *Hold) take(method, channel, ts string) bool {
 	case <-h.release:
 		return false
 	default:
+	}
+	if h.passed < r.After {
+		h.passed++
+		return false
 	}
 	if h.taken >= r.Count {
 		return false

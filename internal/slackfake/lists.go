@@ -16,6 +16,14 @@ import (
 // the first item whose ID is not before the cursor's, so an item added or
 // removed between pages does not break the walk. A cursor that is not one of
 // these answers invalid_cursor.
+//
+// Slack gives at most 1000 entries a page. Asked for everything at once (no
+// limit) in a workspace larger than that, users.list answers limit_required,
+// as Slack warns it may. conversations.list takes its page from every
+// conversation of the workspace and only then keeps the types asked for and
+// those the bot may see, so a page can hold fewer than limit, even none,
+// and still carry a next_cursor: "fewer than the requested number of items
+// may be returned, even if the end of the list hasn't been reached".
 
 const (
 	usersCursorPrefix    = "user:"
@@ -64,9 +72,13 @@ func listPage(r *request, ids []string, prefix string, defaultLimit int) ([]stri
 // usersList answers users.list: every member of the workspace, deactivated
 // accounts and bots (the app's own bot user included) too, each as
 // users.info shows it. Like Slack, no limit (or 0) asks for everything in
-// one page; a limit pages, at most 1000 a page. slack-go sends 200.
+// one page (limit_required past 1000 people); a limit pages, at most 1000 a
+// page. slack-go sends 200 unless told otherwise.
 func (s *Server) usersList(r *request) (obj, *apiError) {
 	ids := slices.Sorted(maps.Keys(s.users))
+	if n, _ := strconv.Atoi(r.str("limit")); n <= 0 && len(ids) > maxListLimit {
+		return nil, fail("limit_required")
+	}
 	page, next, e := listPage(r, ids, usersCursorPrefix, 0)
 	if e != nil {
 		return nil, e
@@ -91,7 +103,8 @@ var conversationTypes = []string{"public_channel", "private_channel", "mpim", "i
 // telling whether the bot is in it; the private channels the bot is in (the
 // others do not exist for it); and the bot's DMs. Multi-person DMs are not
 // simulated, so mpim lists none. Nothing in the fake is archived, so
-// exclude_archived changes nothing. limit: default 100, at most 1000.
+// exclude_archived changes nothing. limit: default 100, at most 1000, counted
+// before the types and visibility are applied.
 func (s *Server) conversationsList(r *request) (obj, *apiError) {
 	want := map[string]bool{}
 	for t := range strings.SplitSeq(r.str("types"), ",") {
@@ -106,8 +119,14 @@ func (s *Server) conversationsList(r *request) (obj, *apiError) {
 	if len(want) == 0 {
 		want["public_channel"] = true
 	}
-	var ids []string
-	for id, c := range s.channels {
+	ids := slices.Sorted(maps.Keys(s.channels))
+	window, next, e := listPage(r, ids, channelsCursorPrefix, 100)
+	if e != nil {
+		return nil, e
+	}
+	var page []string
+	for _, id := range window {
+		c := s.channels[id]
 		switch {
 		case c.im:
 			if !want["im"] {
@@ -120,12 +139,7 @@ func (s *Server) conversationsList(r *request) (obj, *apiError) {
 		case !want["public_channel"]:
 			continue
 		}
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	page, next, e := listPage(r, ids, channelsCursorPrefix, 100)
-	if e != nil {
-		return nil, e
+		page = append(page, id)
 	}
 	channels := make([]obj, 0, len(page))
 	for _, id := range page {

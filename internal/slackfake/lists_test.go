@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -224,6 +225,77 @@ func TestConversationsList(t *testing.T) {
 	}
 	if _, _, err := slack.New(fs.AppToken(), slack.OptionAPIURL(fs.URL())).GetConversationsContext(ctx, &slack.GetConversationsParameters{}); slackErr(err) != "not_allowed_token_type" {
 		t.Errorf("app token: %v, want not_allowed_token_type", err)
+	}
+}
+
+// TestLargeWorkspaceLists: in a workspace past a thousand people and
+// channels the lists page as Slack's do. users.list refuses to give
+// everyone at once (limit_required) and gives at most 1000 a page however
+// many are asked for; conversations.list counts its limit before keeping
+// the types asked for and what the bot may see, so a page can come back
+// short, even empty, with a cursor to the rest.
+func TestLargeWorkspaceLists(t *testing.T) {
+	t.Parallel()
+	fs := Start(t, WithoutRateLimits())
+	for i := range 1500 {
+		fs.AddUser(User{ID: fmt.Sprintf("U%05d", i), Name: fmt.Sprintf("u%05d", i), TZ: "UTC"})
+	}
+	// 1200 private channels the bot is not in, sorted before 10 public
+	// ones: the first page of 1000 has nothing the bot may see.
+	for i := range 1200 {
+		fs.AddChannel(Channel{ID: fmt.Sprintf("G%05d", i), Name: fmt.Sprintf("g%05d", i), Private: true})
+	}
+	for i := range 10 {
+		fs.AddChannel(Channel{ID: fmt.Sprintf("Z%05d", i), Name: fmt.Sprintf("z%05d", i), BotMember: i%2 == 0})
+	}
+	api := fs.NewClient()
+	ctx := testContext(t)
+
+	var everyone struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}
+	postForm(t, fs, "users.list", url.Values{"token": {fs.BotToken()}}, &everyone)
+	if everyone.OK || everyone.Error != "limit_required" {
+		t.Errorf("users.list without limit of 1501 people = %+v, want limit_required", everyone)
+	}
+	p := api.GetUsersPaginated(slack.GetUsersOptionLimit(5000))
+	var sizes []int
+	for {
+		var err error
+		if p, err = p.Next(ctx); p.Done(err) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		sizes = append(sizes, len(p.Users))
+	}
+	if diff := cmp.Diff([]int{1000, 501}, sizes); diff != "" { // the bot user too
+		t.Errorf("users.list pages asking for 5000 (-want +got):\n%s", diff)
+	}
+
+	params := slack.GetConversationsParameters{Types: []string{"public_channel", "private_channel"}, Limit: 5000}
+	var pages []int
+	var seen []string
+	for {
+		chans, next, err := api.GetConversationsContext(ctx, &params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, len(chans))
+		for _, c := range chans {
+			seen = append(seen, c.ID)
+		}
+		if next == "" {
+			break
+		}
+		params.Cursor = next
+	}
+	if diff := cmp.Diff([]int{0, 10}, pages); diff != "" {
+		t.Errorf("conversations.list pages (-want +got):\n%s", diff)
+	}
+	if len(seen) != 10 || seen[0] != "Z00000" {
+		t.Errorf("conversations.list gave %v, want the 10 public channels", seen)
 	}
 }
 
