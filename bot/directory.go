@@ -39,7 +39,7 @@ type directory struct {
 	userList, channelList listing
 }
 
-// listing is the state of one of the two lists. The caller holds d.mu.
+// listing is the state of one of the two lists, guarded by d.mu.
 type listing struct {
 	running *listRun
 	listed  time.Time // the last complete listing

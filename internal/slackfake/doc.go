@@ -10,7 +10,8 @@
 //     users.list, bots.info, chat.scheduleMessage and
 //     chat.deleteScheduledMessage, views.*, and the file upload flow
 //     files.getUploadURLExternal and files.completeUploadExternal), with
-//     Slack's token checks, error shapes and cursor pagination;
+//     Slack's token checks, error shapes and cursor pagination (at most
+//     1000 a page; lists.go says how pages can come back short);
 //   - the upload URLs that files.getUploadURLExternal hands out, so that
 //     slack-go's UploadFileContext runs end to end;
 //   - Socket Mode: the websocket that apps.connections.open hands out, with
