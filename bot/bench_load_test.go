@@ -28,8 +28,8 @@ const (
 // window; it begins once every questionnaire and announcement is out.
 // Each respondent then pauses 2–8 s (uniformly at random) before each
 // click, as a reader does: they answer the ten questions, go on revising
-// answers until ALIGNBOT_BENCH_LOAD_SECONDS (default 60) have passed, and
-// submit. It prints the offered and achieved click rates, click → card
+// answers (Change, then the new answer) until ALIGNBOT_BENCH_LOAD_SECONDS
+// (default 60) have passed, and submit. It prints the offered and achieved click rates, click → card
 // p50, p99 and max against a floor measured in the same run (the answer
 // upsert alone), the CPU per click of the bot's process, the benchmark's
 // and the whole machine, and the 429s.
@@ -61,6 +61,7 @@ func benchLoad(b *testing.B, rounds int, window time.Duration) {
 		teams[i] = t
 	}
 	bot := startBotProcess(b, fake)
+	defer bot.stop(b)
 	store, err := storage.Open(ctx, bot.dbURL)
 	if err != nil {
 		b.Fatal(err)
@@ -171,10 +172,18 @@ func benchLoad(b *testing.B, rounds int, window time.Duration) {
 					revs = len(m.Revisions)
 					return nil
 				}
-				// Ten answers, then changes of mind until the time is up.
+				// Ten answers, then changes of mind until the time is up:
+				// an answered question opens again with Change.
 				for n := 0; n < 10 || time.Now().Before(deadline); n++ {
 					q := n%10 + 1
-					if err := click(fmt.Sprintf("Q%d", q), fmt.Sprint((i+j+q+n/10)%3)); err != nil {
+					card := fmt.Sprintf("Q%d", q)
+					if n >= 10 {
+						if err := click(card, "Change"); err != nil {
+							errs <- fmt.Errorf("%s Q%d change: %w", u, q, err)
+							return
+						}
+					}
+					if err := click(card, fmt.Sprint((i+j+q+n/10)%3)); err != nil {
 						errs <- fmt.Errorf("%s Q%d: %w", u, q, err)
 						return
 					}
@@ -212,8 +221,8 @@ func benchLoad(b *testing.B, rounds int, window time.Duration) {
 	fmt.Printf("load: %.2f Slack calls per click; %d answered 429 (the bot saw %v)\n",
 		float64(slackCalls)/float64(clicks), limited, metricsAfter.rateLimited(metricsBefore))
 	printCPU(b, "load: the whole window", "click", clicks, elapsed, botCPU, benchCPU, machine)
-	printCPU(b, fmt.Sprintf("load: the %d clicks before the time was up (answers only), in %s", atDeadline.clicks, atDeadline.since.Round(time.Millisecond)),
-		"answer", atDeadline.clicks, atDeadline.since, atDeadline.bot, atDeadline.bench, atDeadline.machine)
+	printCPU(b, fmt.Sprintf("load: the %d clicks before the time was up (answers and Change, no submit), in %s", atDeadline.clicks, atDeadline.since.Round(time.Millisecond)),
+		"answer_or_change", atDeadline.clicks, atDeadline.since, atDeadline.bot, atDeadline.bench, atDeadline.machine)
 	fmt.Printf("load: machine %d cores\n", runtime.NumCPU())
 	b.ReportMetric(offered, "offered_clicks/s")
 	b.ReportMetric(achieved, "clicks/s")

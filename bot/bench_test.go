@@ -89,6 +89,7 @@ func benchClicks(b *testing.B, rounds int) {
 		teams[i] = t
 	}
 	bot := startBotProcess(b, fake)
+	defer bot.stop(b)
 	store, err := storage.Open(ctx, bot.dbURL)
 	if err != nil {
 		b.Fatal(err)
