@@ -225,6 +225,8 @@ func (p *botProcess) readLogs(r io.Reader, listening chan<- string) {
 			}
 		}
 	}
+	// A line too long to keep must not stop the bot on a full pipe.
+	_, _ = io.Copy(io.Discard, r)
 }
 
 func (p *botProcess) lastLogs() string {
