@@ -56,14 +56,17 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // is measured at 100) of two respondents each, all started at once in one
 // workspace, through the real slack-go client and the fake Slack enforcing
 // Slack's rate limits. The bot runs in a process of its own (see
-// startBotProcess). Each respondent answers the ten questions and submits
-// as a person does: each click waits to see the previous one land. It prints
-// how long the questionnaires took to arrive, clicks per second, ack and
-// click → card updated latencies, 429s, database transactions and Slack
-// calls per click, the CPU a click costs the bot's process, the benchmark's
-// (the fake Slack and the people) and the whole machine, how long until
-// every round was revealed, and, for comparison, the answer upsert alone
-// against the same PostgreSQL at the same concurrency.
+// startBotProcess). Each respondent answers the ten questions as a person
+// does, each click waiting to see the previous one land, and once every
+// answer is in, every respondent submits. It prints how long the
+// questionnaires took to arrive, clicks per second, ack and click → card
+// updated latencies, 429s, database transactions and Slack calls per click,
+// the CPU a click costs the bot's process, the benchmark's (the fake Slack
+// and the people) and the whole machine, for every click and for the
+// answers alone (ALIGNBOT_BENCH_CPUPROFILE=FILE writes the bot's CPU profile
+// of the answers), how long until every round was revealed, and, for
+// comparison, the answer upsert alone against the same PostgreSQL at the
+// same concurrency.
 func BenchmarkClicks(b *testing.B) {
 	rounds := envInt(b, "ALIGNBOT_BENCH_ROUNDS", 10)
 	for b.Loop() {
