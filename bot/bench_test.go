@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,53 +52,19 @@ func percentile(d []time.Duration, p float64) time.Duration {
 	return s[i]
 }
 
-// benchBot starts a bot against fake with Slack's limits, on a fresh
-// database, and returns it with its store once it is connected.
-func benchBot(b *testing.B, fake *slackfake.Server, limits *slackapi.Limits) (*Bot, *storage.Storage, func()) {
-	b.Helper()
-	ctx := context.Background()
-	store, err := storage.Open(ctx, testdb.New(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := store.Migrate(ctx, nil); err != nil {
-		b.Fatal(err)
-	}
-	bot, err := New(Options{
-		Config: config.Config{BotToken: config.Secret(fake.BotToken()), AppToken: config.Secret(fake.AppToken()), APIURL: fake.URL(),
-			Deadline: 168 * time.Hour, NudgeAfter: 48 * time.Hour, ActionDue: 720 * time.Hour, ActionNudgeEvery: 168 * time.Hour, RerunAfter: 2160 * time.Hour},
-		Store:  store,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Limits: limits,
-		// Measured as it runs in production.
-		Metrics: metrics.New(),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- bot.Run(runCtx) }()
-	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-	defer wcancel()
-	if err := fake.WaitConnections(wctx, 1); err != nil {
-		b.Fatal(err)
-	}
-	return bot, store, func() {
-		cancel()
-		<-done
-		store.Close()
-	}
-}
-
 // BenchmarkClicks plays ALIGNBOT_BENCH_ROUNDS rounds (default 10; the target
 // is measured at 100) of two respondents each, all started at once in one
 // workspace, through the real slack-go client and the fake Slack enforcing
-// Slack's rate limits. Each respondent answers the ten questions and submits
-// as a person does: each click waits to see the previous one land. It prints
-// how long the questionnaires took to arrive, clicks per second, ack and
-// click → card updated latencies, 429s, database transactions and Slack
-// calls per click, how long until every round was revealed, and, for
+// Slack's rate limits. The bot runs in a process of its own (see
+// startBotProcess). Each respondent answers the ten questions as a person
+// does, each click waiting to see the previous one land, and once every
+// answer is in, every respondent submits. It prints how long the
+// questionnaires took to arrive, clicks per second, ack and click → card
+// updated latencies, 429s, database transactions and Slack calls per click,
+// the CPU a click costs the bot's process, the benchmark's (the fake Slack
+// and the people) and the whole machine, for every click and for the
+// answers alone (ALIGNBOT_BENCH_CPUPROFILE=FILE writes the bot's CPU profile
+// of the answers), how long until every round was revealed, and, for
 // comparison, the answer upsert alone against the same PostgreSQL at the
 // same concurrency.
 func BenchmarkClicks(b *testing.B) {
@@ -126,8 +91,13 @@ func benchClicks(b *testing.B, rounds int) {
 		fake.AddChannel(slackfake.Channel{ID: t.channel, Name: strings.ToLower(t.channel), Members: []string{t.fac, t.mkt, t.sales}, BotMember: true})
 		teams[i] = t
 	}
-	bot, store, stop := benchBot(b, fake, nil)
-	defer stop()
+	bot := startBotProcess(b, fake)
+	defer bot.stop(b)
+	store, err := storage.Open(ctx, bot.dbURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
 	// The floor: what one answer click costs the database alone, the upsert
 	// in its transaction, at the same concurrency, before the bot is busy.
 	baseline, baseP50, baseP99 := upsertBaseline(b, store, 2*rounds, 11)
@@ -164,18 +134,29 @@ func benchClicks(b *testing.B, rounds int) {
 	}
 	arrived := time.Since(start)
 
-	// Every respondent answers and submits, each click after the previous
-	// one shows.
-	stopProfile := profileClicks(b)
-	callsBefore, txBefore, cpuBefore, machineBefore := fake.CallCounts(), store.Transactions(), processCPU(), machineCPU()
+	// Every respondent answers, each click after the previous one shows;
+	// once every answer is in, every respondent submits. The CPU of the
+	// answers is read apart from the submits' and the reveals'.
+	metricsBefore := bot.scrape(b)
+	bot.startProfile()
+	callsBefore, botBefore, cpuBefore, machineBefore := fake.CallCounts(), bot.cpu(b), processCPU(), machineCPU()
 	var mu sync.Mutex
 	var acks, updates []time.Duration
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*rounds)
+	var answering sync.WaitGroup
+	submit := make(chan struct{})
 	clickStart := time.Now()
 	for i, t := range teams {
 		for j, u := range []string{t.mkt, t.sales} {
+			answering.Add(1)
 			wg.Go(func() {
+				answered := false
+				defer func() {
+					if !answered {
+						answering.Done()
+					}
+				}()
 				msg, _ := questionnaire(u)
 				revs := len(msg.Revisions)
 				click := func(card, label string) error {
@@ -211,21 +192,33 @@ func benchClicks(b *testing.B, rounds int) {
 						return
 					}
 				}
+				answered = true
+				answering.Done()
+				<-submit
 				if err := click("", "Submit"); err != nil {
 					errs <- fmt.Errorf("%s submit: %w", u, err)
 				}
 			})
 		}
 	}
+	answering.Wait()
+	answerPhase, botAnswers, cpuAnswers, machineAnswers := time.Since(clickStart), bot.cpu(b)-botBefore, processCPU()-cpuBefore, machineCPU()-machineBefore
+	bot.stopProfile()
+	mu.Lock()
+	answers := len(updates)
+	mu.Unlock()
+	close(submit)
 	wg.Wait()
-	clickPhase, cpuClicks, machineClicks := time.Since(clickStart), processCPU()-cpuBefore, machineCPU()-machineBefore
-	stopProfile()
+	clickPhase, botClicks, cpuClicks, machineClicks := time.Since(clickStart), bot.cpu(b)-botBefore, processCPU()-cpuBefore, machineCPU()-machineBefore
+	metricsAfter := bot.scrape(b)
 	close(errs)
 	for err := range errs {
 		b.Fatal(err)
 	}
-	callsAfter, txAfter := fake.CallCounts(), store.Transactions()
+	callsAfter := fake.CallCounts()
 	clicks := len(updates)
+	const transactions = "alignbot_bench_db_transactions_total"
+	tx := metricsAfter.sums[transactions] - metricsBefore.sums[transactions]
 
 	// Every round is revealed.
 	err = fake.WaitFor(wctx, func() bool {
@@ -256,10 +249,9 @@ func benchClicks(b *testing.B, rounds int) {
 	fmt.Printf("clicks: %d clicks in %s: %.0f clicks/s; ack p50 %s p99 %s; click → card updated p50 %s p99 %s\n",
 		clicks, clickPhase.Round(time.Millisecond), rate, percentile(acks, .5), percentile(acks, .99), percentile(updates, .5), percentile(updates, .99))
 	fmt.Printf("clicks: %.2f database transactions and %.2f Slack calls per click (%d response_url posts, %d chat.update, all methods %d); %d answered 429 (the bot saw %v)\n",
-		float64(txAfter-txBefore)/float64(clicks), float64(slackCalls)/float64(clicks), responseURLs, updatesCalls, slackCalls, fake.RateLimitedCount(), bot.RateLimited())
-	fmt.Printf("clicks: this process (bot, fake Slack and the people clicking) used %s of CPU per click; the whole machine (PostgreSQL too) %s, %.0f%% of its %d cores\n",
-		(cpuClicks / time.Duration(clicks)).Round(time.Microsecond), (machineClicks / time.Duration(clicks)).Round(time.Microsecond),
-		100*machineClicks.Seconds()/clickPhase.Seconds()/float64(runtime.NumCPU()), runtime.NumCPU())
+		tx/float64(clicks), float64(slackCalls)/float64(clicks), responseURLs, updatesCalls, slackCalls, fake.RateLimitedCount(), metricsAfter.rateLimited(metricsBefore))
+	printCPU(b, "clicks: answers and submits", "click", clicks, clickPhase, botClicks, cpuClicks, machineClicks)
+	printCPU(b, fmt.Sprintf("clicks: the %d answers alone, in %s", answers, answerPhase.Round(time.Millisecond)), "answer", answers, answerPhase, botAnswers, cpuAnswers, machineAnswers)
 	if perClick := machineClicks / time.Duration(clicks); perClick > 0 {
 		// What the machine's cores allow at this cost, and by Little's law
 		// what that means for people who click as soon as they see the
@@ -282,28 +274,23 @@ func benchClicks(b *testing.B, rounds int) {
 	}
 }
 
-// profileClicks writes a CPU profile of the click phase alone to the file
-// ALIGNBOT_BENCH_CPUPROFILE names, if it names one; the returned function
-// ends it.
-func profileClicks(b *testing.B) func() {
-	path := os.Getenv("ALIGNBOT_BENCH_CPUPROFILE")
-	if path == "" {
-		return func() {}
+// printCPU prints, and reports, the CPU that clicks cost the bot's process,
+// the benchmark's and the whole machine over a phase of elapsed time.
+// what names the clicks ("click", "answer") in the metric
+// bot_cpu_ms/<what>.
+func printCPU(b *testing.B, title, what string, clicks int, elapsed, botCPU, benchCPU, machine time.Duration) {
+	if clicks == 0 {
+		return
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
+	n := time.Duration(clicks)
+	fmt.Printf("%s: CPU per %s: the bot's process %s (%.0f%% of a core); the benchmark's (fake Slack and the people clicking) %s; the whole machine (PostgreSQL and anything else running too) %s, %.0f%% of its %d cores\n",
+		title, what, (botCPU / n).Round(time.Microsecond), 100*botCPU.Seconds()/elapsed.Seconds(), (benchCPU / n).Round(time.Microsecond),
+		(machine / n).Round(time.Microsecond), 100*machine.Seconds()/elapsed.Seconds()/float64(runtime.NumCPU()), runtime.NumCPU())
+	b.ReportMetric(botCPU.Seconds()*1000/float64(clicks), "bot_cpu_ms/"+what)
 }
 
-// processCPU is the CPU time this process has used so far.
+// processCPU is the CPU time this process has used so far (not its
+// children's).
 func processCPU() time.Duration {
 	var u syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
