@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,9 +40,6 @@ func BenchmarkLoad(b *testing.B) {
 	}
 }
 
-// loadTeam is one round's people and channel.
-type loadTeam struct{ fac, mkt, sales, channel string }
-
 func benchLoad(b *testing.B, rounds int, window time.Duration) {
 	ctx := context.Background()
 	fake, err := slackfake.New() // Slack's limits, enforced
@@ -51,15 +47,7 @@ func benchLoad(b *testing.B, rounds int, window time.Duration) {
 		b.Fatal(err)
 	}
 	defer fake.Close()
-	teams := make([]loadTeam, rounds)
-	for i := range teams {
-		t := loadTeam{fac: fmt.Sprintf("ULF%06d", i), mkt: fmt.Sprintf("ULM%06d", i), sales: fmt.Sprintf("ULS%06d", i), channel: fmt.Sprintf("CL%06d", i)}
-		for _, u := range []string{t.fac, t.mkt, t.sales} {
-			fake.AddUser(slackfake.User{ID: u, Name: strings.ToLower(u), TZ: "UTC"})
-		}
-		fake.AddChannel(slackfake.Channel{ID: t.channel, Name: strings.ToLower(t.channel), Members: []string{t.fac, t.mkt, t.sales}, BotMember: true})
-		teams[i] = t
-	}
+	teams := benchTeams(fake, rounds)
 	bot := startBotProcess(b, fake)
 	defer bot.stop(b)
 	store, err := storage.Open(ctx, bot.dbURL)

@@ -52,20 +52,10 @@ func BenchmarkStarts(b *testing.B) {
 	}
 }
 
-type startsTeam struct{ fac, mkt, sales, channel string }
-
 // startsWorkspace fills fake with rounds teams and, around them, people and
 // channels up to the given totals (the bot is in a tenth of the others).
-func startsWorkspace(fake *slackfake.Server, rounds, people, channels int) []startsTeam {
-	teams := make([]startsTeam, rounds)
-	for i := range teams {
-		t := startsTeam{fac: fmt.Sprintf("UF%06d", i), mkt: fmt.Sprintf("UM%06d", i), sales: fmt.Sprintf("US%06d", i), channel: fmt.Sprintf("CS%06d", i)}
-		for _, u := range []string{t.fac, t.mkt, t.sales} {
-			fake.AddUser(slackfake.User{ID: u, Name: strings.ToLower(u), RealName: "Person " + u, TZ: "UTC", Locale: "en-US"})
-		}
-		fake.AddChannel(slackfake.Channel{ID: t.channel, Name: strings.ToLower(t.channel), Members: []string{t.fac, t.mkt, t.sales}, BotMember: true})
-		teams[i] = t
-	}
+func startsWorkspace(fake *slackfake.Server, rounds, people, channels int) []benchTeam {
+	teams := benchTeams(fake, rounds)
 	var others []string
 	for i := 3 * rounds; i < people; i++ {
 		u := fmt.Sprintf("UO%06d", i)

@@ -74,6 +74,25 @@ func BenchmarkClicks(b *testing.B) {
 	}
 }
 
+// benchTeam is one round of a benchmark: its facilitator, its two leads
+// and its channel.
+type benchTeam struct{ fac, mkt, sales, channel string }
+
+// benchTeams adds rounds teams to fake, each in a channel of its own with
+// the bot in it.
+func benchTeams(fake *slackfake.Server, rounds int) []benchTeam {
+	teams := make([]benchTeam, rounds)
+	for i := range teams {
+		t := benchTeam{fac: fmt.Sprintf("UF%06d", i), mkt: fmt.Sprintf("UM%06d", i), sales: fmt.Sprintf("US%06d", i), channel: fmt.Sprintf("CB%06d", i)}
+		for _, u := range []string{t.fac, t.mkt, t.sales} {
+			fake.AddUser(slackfake.User{ID: u, Name: strings.ToLower(u), RealName: "Person " + u, TZ: "UTC", Locale: "en-US"})
+		}
+		fake.AddChannel(slackfake.Channel{ID: t.channel, Name: strings.ToLower(t.channel), Members: []string{t.fac, t.mkt, t.sales}, BotMember: true})
+		teams[i] = t
+	}
+	return teams
+}
+
 func benchClicks(b *testing.B, rounds int) {
 	ctx := context.Background()
 	fake, err := slackfake.New() // Slack's limits, enforced
@@ -81,16 +100,7 @@ func benchClicks(b *testing.B, rounds int) {
 		b.Fatal(err)
 	}
 	defer fake.Close()
-	type team struct{ fac, mkt, sales, channel string }
-	teams := make([]team, rounds)
-	for i := range teams {
-		t := team{fac: fmt.Sprintf("UF%06d", i), mkt: fmt.Sprintf("UM%06d", i), sales: fmt.Sprintf("US%06d", i), channel: fmt.Sprintf("CB%06d", i)}
-		for _, u := range []string{t.fac, t.mkt, t.sales} {
-			fake.AddUser(slackfake.User{ID: u, Name: strings.ToLower(u), TZ: "UTC"})
-		}
-		fake.AddChannel(slackfake.Channel{ID: t.channel, Name: strings.ToLower(t.channel), Members: []string{t.fac, t.mkt, t.sales}, BotMember: true})
-		teams[i] = t
-	}
+	teams := benchTeams(fake, rounds)
 	bot := startBotProcess(b, fake)
 	defer bot.stop(b)
 	store, err := storage.Open(ctx, bot.dbURL)
