@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -115,8 +116,12 @@ type clickFrame struct {
 // slack-go's types as slack-go's own client does. It returns the envelope
 // too, for a disconnect's reason.
 func decodeSocketFrame(frame []byte) (socketEvent, socketEnvelope, error) {
+	slim, ok := withoutEcho(frame)
+	if !ok {
+		slim = frame
+	}
 	var click clickFrame
-	if err := json.Unmarshal(frame, &click); err == nil && click.Type == socketmode.RequestTypeInteractive &&
+	if err := json.Unmarshal(slim, &click); err == nil && click.Type == socketmode.RequestTypeInteractive &&
 		click.Payload.Type == slack.InteractionTypeBlockActions {
 		return socketEvent{Type: socketmode.EventTypeInteractive, EnvelopeID: click.EnvelopeID, Data: click.Payload.callback()},
 			socketEnvelope{Type: click.Type, EnvelopeID: click.EnvelopeID}, nil
@@ -154,4 +159,135 @@ func decodeSocketFrame(frame []byte) (socketEvent, socketEnvelope, error) {
 		return socketEvent{}, env, fmt.Errorf("socket mode frame of unknown type %q", env.Type)
 	}
 	return evt, env, nil
+}
+
+// withoutEcho returns frame without the message Slack echoes in a click's
+// payload ("payload"."message"), found by a scan that only counts brackets
+// and skips strings, many times faster than decoding it. It reports false,
+// for the caller to decode frame whole, when frame is not an object with an
+// object payload holding a message.
+func withoutEcho(frame []byte) ([]byte, bool) {
+	start, end, ok := member(frame, "payload")
+	if !ok || frame[start] != '{' {
+		return nil, false
+	}
+	payload := frame[start:end]
+	mStart, mEnd, ok := member(payload, "message")
+	if !ok {
+		return nil, false
+	}
+	// Cut the member with its key and one neighbouring comma.
+	keyStart := bytes.LastIndexByte(payload[:mStart], '"')
+	keyStart = bytes.LastIndexByte(payload[:keyStart], '"')
+	if keyStart < 0 {
+		return nil, false
+	}
+	before, after := payload[:keyStart], payload[mEnd:]
+	if t := bytes.TrimRight(before, " \t\r\n"); len(t) > 0 && t[len(t)-1] == ',' {
+		before = t[:len(t)-1]
+	} else if t := bytes.TrimLeft(after, " \t\r\n"); len(t) > 0 && t[0] == ',' {
+		after = t[1:]
+	}
+	out := make([]byte, 0, len(frame)-(mEnd-keyStart))
+	out = append(out, frame[:start]...)
+	out = append(out, before...)
+	out = append(out, after...)
+	return append(out, frame[end:]...), true
+}
+
+// member finds the value of key among the members of the JSON object obj
+// (not inside its values): it returns where the value starts and ends.
+func member(obj []byte, key string) (start, end int, ok bool) {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return 0, 0, false
+	}
+	i++
+	for {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] != '"' {
+			return 0, 0, false
+		}
+		keyEnd, ok := skipString(obj, i)
+		if !ok {
+			return 0, 0, false
+		}
+		name := obj[i+1 : keyEnd-1]
+		i = skipSpace(obj, keyEnd)
+		if i >= len(obj) || obj[i] != ':' {
+			return 0, 0, false
+		}
+		i = skipSpace(obj, i+1)
+		valueEnd, ok := skipValue(obj, i)
+		if !ok {
+			return 0, 0, false
+		}
+		if string(name) == key {
+			return i, valueEnd, true
+		}
+		i = skipSpace(obj, valueEnd)
+		if i >= len(obj) || obj[i] != ',' {
+			return 0, 0, false
+		}
+		i++
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the end of the string starting at b[i] == '"'.
+func skipString(b []byte, i int) (int, bool) {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// skipValue returns the end of the JSON value starting at b[i]. It checks
+// brackets, not grammar: encoding/json checks what is kept.
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				end, ok := skipString(b, i)
+				if !ok {
+					return 0, false
+				}
+				i = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+		}
+		return 0, false
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i, true
+		}
+	}
+	return i, true
 }
