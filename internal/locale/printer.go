@@ -53,6 +53,10 @@ var bundle = sync.OnceValue(func() *i18n.Bundle {
 type Printer struct {
 	lang Lang
 	loc  *i18n.Localizer
+	// fixed keeps the messages T gave without data, by id: the same every
+	// time, and go-i18n matches the language anew on each call (a card
+	// asks for a dozen such labels on every click).
+	fixed sync.Map
 }
 
 var printers sync.Map // Lang → *Printer
@@ -89,9 +93,17 @@ func data(kv []any) map[string]any {
 // from the language falls back to English; one missing altogether gives
 // its ID, so a gap shows instead of vanishing (the tests forbid both).
 func (p *Printer) T(id string, kv ...any) string {
+	if len(kv) == 0 {
+		if s, ok := p.fixed.Load(id); ok {
+			return s.(string)
+		}
+	}
 	s, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
 	if s == "" && err != nil {
-		return id
+		s = id
+	}
+	if len(kv) == 0 {
+		p.fixed.Store(id, s)
 	}
 	return s
 }
