@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -53,10 +55,60 @@ var bundle = sync.OnceValue(func() *i18n.Bundle {
 type Printer struct {
 	lang Lang
 	loc  *i18n.Localizer
-	// fixed keeps the messages T gave without data, by id: the same every
-	// time, and go-i18n matches the language anew on each call (a card
-	// asks for a dozen such labels on every click).
-	fixed sync.Map
+	// memo keeps messages written before, by id and data (see memoKey):
+	// the same every time, and go-i18n matches the language and runs a
+	// template anew on each call, while a card asks for dozens of messages
+	// on every click. memoized counts them, up to maxMemo.
+	memo     sync.Map
+	memoized atomic.Int64
+}
+
+// maxMemo bounds the messages a printer keeps; past it, messages are
+// written anew each time.
+const maxMemo = 8192
+
+// memoKey identifies a message with its data, for data of short strings and
+// ints only (anything else is written anew each time).
+func memoKey(id string, count int, plural bool, kv []any) (string, bool) {
+	var b strings.Builder
+	b.WriteString(id)
+	if plural {
+		b.WriteString("\x00#")
+		b.WriteString(strconv.Itoa(count))
+	}
+	for _, v := range kv {
+		b.WriteByte(0)
+		switch v := v.(type) {
+		case string:
+			if len(v) > 100 || strings.IndexByte(v, 0) >= 0 {
+				return "", false
+			}
+			b.WriteByte('s')
+			b.WriteString(v)
+		case int:
+			b.WriteByte('i')
+			b.WriteString(strconv.Itoa(v))
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// remembered returns the message key names, writing it with write the
+// first time.
+func (p *Printer) remembered(key string, ok bool, write func() string) string {
+	if !ok {
+		return write()
+	}
+	if s, found := p.memo.Load(key); found {
+		return s.(string)
+	}
+	s := write()
+	if p.memoized.Add(1) <= maxMemo {
+		p.memo.Store(key, s)
+	}
+	return s
 }
 
 var printers sync.Map // Lang → *Printer
@@ -93,34 +145,32 @@ func data(kv []any) map[string]any {
 // from the language falls back to English; one missing altogether gives
 // its ID, so a gap shows instead of vanishing (the tests forbid both).
 func (p *Printer) T(id string, kv ...any) string {
-	if len(kv) == 0 {
-		if s, ok := p.fixed.Load(id); ok {
-			return s.(string)
+	key, ok := memoKey(id, 0, false, kv)
+	return p.remembered(key, ok, func() string {
+		s, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
+		if s == "" && err != nil {
+			return id
 		}
-	}
-	s, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
-	if s == "" && err != nil {
-		s = id
-	}
-	if len(kv) == 0 {
-		p.fixed.Store(id, s)
-	}
-	return s
+		return s
+	})
 }
 
 // N is T for a message whose wording depends on a count, in the language's
 // CLDR plural forms; the count is the placeholder {{.Count}}.
 func (p *Printer) N(id string, count int, kv ...any) string {
-	d := data(kv)
-	if d == nil {
-		d = map[string]any{}
-	}
-	d["Count"] = count
-	s, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
-	if s == "" && err != nil {
-		return id
-	}
-	return s
+	key, ok := memoKey(id, count, true, kv)
+	return p.remembered(key, ok, func() string {
+		d := data(kv)
+		if d == nil {
+			d = map[string]any{}
+		}
+		d["Count"] = count
+		s, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: d, PluralCount: count})
+		if s == "" && err != nil {
+			return id
+		}
+		return s
+	})
 }
 
 // Has reports whether the language's own catalog has the message, without
