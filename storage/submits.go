@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/alignbot/alignbot/scoring"
@@ -238,7 +237,9 @@ func (s *Storage) SubmitAlone(ctx context.Context, req SubmitRequest) (SubmitRes
 		homeUsers, homeKeys, homeKinds, homePayloads = append(homeUsers, h.UserID), append(homeKeys, h.Job.Key), append(homeKinds, h.Job.Kind), append(homePayloads, string(p))
 		homeRunAt, homeLive = append(homeRunAt, h.Job.RunAt.UTC().Format(time.RFC3339Nano)), append(homeLive, h.Job.Live)
 	}
-	stmt, err := s.preparedOnMain(ctx, submitQuery)
+	// On the main pool: a submit is no click, and the click writers'
+	// connections are kept for clicks.
+	stmt, err := s.preparedIn(ctx, s.db, submitQuery)
 	if err != nil {
 		return fail(err)
 	}
@@ -301,22 +302,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// preparedOnMain is prepared on the main pool: a submit is no click, and
-// the click writers' connections are kept for clicks.
-func (s *Storage) preparedOnMain(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	key := "main\x00" + query
-	if st, ok := s.statements.Load(key); ok {
-		return st.(*sqlx.Stmt), nil
-	}
-	st, err := s.db.PreparexContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if old, loaded := s.statements.LoadOrStore(key, st); loaded {
-		st.Close()
-		return old.(*sqlx.Stmt), nil
-	}
-	return st, nil
 }
