@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// A printer writes a message once per id and data: what it remembers is
-// what it would write, and different data, counts or ids never share.
+// A printer writes a message once per id and shape of its data: what it
+// remembers, filled with the strings, is what it would write, and
+// different data, counts or ids never share.
 func TestPrinterRemembersWhatItWrote(t *testing.T) {
 	t.Parallel()
 	for _, l := range Langs {
@@ -20,6 +21,9 @@ func TestPrinterRemembersWhatItWrote(t *testing.T) {
 			{"list.pair", -1, []any{"First", "a", "Second", "b"}},
 			{"list.pair", -1, []any{"First", "b", "Second", "a"}},
 			{"list.pair", -1, []any{"First", "a\x00", "Second", "b"}},
+			{"list.pair", -1, []any{"First", "", "Second", "<#C1>"}},
+			{"list.pair", -1, []any{"First", "\x001\x00", "Second", "b"}},
+			{"list.pair", -1, []any{"First", 3, "Second", "b & c"}},
 			{"list.separator", -1, nil},
 			{"interval.days", 1, nil},
 			{"interval.days", 2, nil},
@@ -50,8 +54,7 @@ func TestPrinterRemembersBoundedly(t *testing.T) {
 	t.Parallel()
 	p := &Printer{lang: English, loc: For(English).loc}
 	for i := range maxMemo + 10 {
-		first := fmt.Sprint(i)
-		if got, want := p.T("list.pair", "First", first, "Second", "x"), first+" and x"; got != want {
+		if got, want := p.T("list.pair", "First", i, "Second", "x"), fmt.Sprint(i)+" and x"; got != want {
 			t.Fatalf("%q, want %q", got, want)
 		}
 	}
