@@ -79,11 +79,16 @@ func (s *socketReader) takeAcks() [][]byte {
 	return p
 }
 
-// requeue puts acks back in front of those queued since.
+// requeue puts acks back in front of those queued since, and wakes the
+// writer that sends them: the next connection's, if this one's is done.
 func (s *socketReader) requeue(acks [][]byte) {
 	s.mu.Lock()
 	s.pending = append(acks, s.pending...)
 	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // run connects and reads until ctx is done or Slack refuses the app token,
