@@ -33,7 +33,6 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
 	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/config"
@@ -221,15 +220,8 @@ func (b *Bot) Run(ctx context.Context) error {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	socket := socketmode.New(b.client, socketmode.OptionLog(slogPrinter{b.log}))
 	var wg sync.WaitGroup
 	errs := make(chan error, 1)
-	wg.Go(func() {
-		if err := socket.RunContext(runCtx); err != nil && runCtx.Err() == nil {
-			errs <- fmt.Errorf("socket mode: %w", err)
-			cancel()
-		}
-	})
 	wg.Go(func() { b.shareBudgets(runCtx) })
 	wg.Go(func() { b.dir.warm(runCtx) })
 	wg.Go(func() { b.sweepLive(runCtx) })
@@ -245,7 +237,11 @@ func (b *Bot) Run(ctx context.Context) error {
 		wg.Go(func() { b.runner.Run(jobsCtx, notify) })
 		wg.Go(func() { b.countForMetrics(runCtx) })
 	}
-	b.serveEvents(runCtx, socket)
+	socket := newSocketReader(b.client, b.log)
+	if err := socket.run(runCtx, func(evt socketEvent) { b.route(runCtx, socket, evt) }); err != nil && runCtx.Err() == nil {
+		errs <- fmt.Errorf("socket mode: %w", err)
+	}
+	cancel()
 	b.setConnected(false)
 	wg.Wait()
 	// Let handlers already running finish their transaction and reply.
@@ -329,13 +325,4 @@ func randomHex(n int) string {
 	buf := make([]byte, n)
 	rand.Read(buf)
 	return hex.EncodeToString(buf)
-}
-
-// slogPrinter adapts slack-go's logger to slog; slack-go only logs when its
-// debug mode is on, which alignbot never enables (it would log payloads).
-type slogPrinter struct{ log *slog.Logger }
-
-func (p slogPrinter) Output(_ int, s string) error {
-	p.log.Debug(s, slog.String("component", "slack-go"))
-	return nil
 }

@@ -269,6 +269,11 @@ func (b *Bot) clickSubmit(ctx context.Context, envelopeID string, cb slack.Inter
 		b.reply(ctx, cb.ResponseURL, log, err, "")
 		return
 	}
+	if q.Live.Key != "" {
+		// The submit's statement returned the card's revision.
+		b.showCard(ctx, cb, q, log)
+		return
+	}
 	b.showTurn(ctx, cb, turn, q.Round.ID, q.Respondent.Role, log)
 }
 

@@ -62,11 +62,28 @@ func (b *Bot) answer(ctx context.Context, c scoreClick, predicting bool, view ca
 	return q, nil
 }
 
-// instrumentOfClick returns the instrument of a round a click names. A
-// round's instrument never changes, so it is read once per replica.
+// instrumentOfClick returns the instrument of a round a click names.
 func (b *Bot) instrumentOfClick(ctx context.Context, roundID int64) (*scoring.Instrument, error) {
-	if in, ok := b.instruments.Load(roundID); ok {
-		return in.(*scoring.Instrument), nil
+	r, err := b.roundOfClick(ctx, roundID)
+	if err != nil {
+		return nil, err
+	}
+	return r.in, nil
+}
+
+// clickRound is what clicks need of their round that never changes once it
+// has started: its instrument, facilitator and who answers in which role.
+type clickRound struct {
+	in          *scoring.Instrument
+	facilitator string
+	roles       map[string]scoring.Role
+}
+
+// roundOfClick returns what never changes of a round a click names, read
+// once per replica.
+func (b *Bot) roundOfClick(ctx context.Context, roundID int64) (*clickRound, error) {
+	if r, ok := b.instruments.Load(roundID); ok {
+		return r.(*clickRound), nil
 	}
 	round, err := b.store.Round(ctx, roundID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -79,8 +96,16 @@ func (b *Bot) instrumentOfClick(ctx context.Context, roundID int64) (*scoring.In
 	if err != nil {
 		return nil, err
 	}
-	b.instruments.Store(roundID, in)
-	return in, nil
+	respondents, err := b.store.Respondents(ctx, roundID)
+	if err != nil {
+		return nil, err
+	}
+	r := &clickRound{in: in, facilitator: round.FacilitatorID, roles: map[string]scoring.Role{}}
+	for _, p := range respondents {
+		r.roles[p.UserID] = p.Role
+	}
+	b.instruments.Store(roundID, r)
+	return r, nil
 }
 
 // bound refuses a click on a questionnaire from anywhere but the
@@ -134,7 +159,10 @@ func (e errIncomplete) refusal() error {
 
 // submit locks a respondent's answers; the last submit of a round claims its
 // reveal, in the same transaction that enqueues the reveal post, so the
-// reveal is posted once whatever happens after the commit.
+// reveal is posted once whatever happens after the commit. Every other
+// submit is one statement (submitAlone), and the questionnaire it returns
+// carries its Live revision, so that the card can be shown from it (see
+// showCard).
 func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, userID, workspaceID, channel string) (storage.Questionnaire, *storage.LiveSend, bool, error) {
 	now := b.clock.Now()
 	var q storage.Questionnaire
@@ -142,9 +170,19 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 	var revealing bool
 	// Outside the transaction: it may read the round on a connection of its
 	// own.
-	in, err := b.instrumentOfClick(ctx, roundID)
+	facts, err := b.roundOfClick(ctx, roundID)
 	if err != nil {
 		return storage.Questionnaire{}, nil, false, explainRefusal(err)
+	}
+	in := facts.in
+	if role, ok := facts.roles[userID]; ok {
+		q, err := b.submitAlone(ctx, deliveryID, roundID, userID, role, workspaceID, channel, facts, now)
+		if !errors.Is(err, storage.ErrSubmitNeedsTransaction) {
+			if err != nil || !q.LiveLeased {
+				return q, nil, false, err
+			}
+			return q, &q.Live, false, nil
+		}
 	}
 	err = b.store.Transact(ctx, func(tx *storage.Storage) error {
 		if err := remember(ctx, tx, deliveryID, now); err != nil {
@@ -202,6 +240,33 @@ func (b *Bot) submit(ctx context.Context, deliveryID string, roundID int64, user
 		b.log.Info("reveal claimed", slog.Int64("round_id", roundID))
 	}
 	return q, turn, revealing, nil
+}
+
+// submitAlone is a submit that does not end the round's collecting, in one
+// statement: every submit but the last of a round. It returns
+// storage.ErrSubmitNeedsTransaction, having changed nothing, for the rest.
+// The questionnaire it returns carries the card's turn (see showCard).
+func (b *Bot) submitAlone(ctx context.Context, deliveryID string, roundID int64, userID string, role scoring.Role,
+	workspaceID, channel string, facts *clickRound, now time.Time) (storage.Questionnaire, error) {
+	homes := []storage.HomeJob{{UserID: userID, Job: homeJob(workspaceID, userID, now)}}
+	if facts.facilitator != userID {
+		homes = append(homes, storage.HomeJob{UserID: facts.facilitator, Job: homeJob(workspaceID, facts.facilitator, now)})
+	}
+	res, err := b.store.SubmitAlone(ctx, storage.SubmitRequest{RoundID: roundID, UserID: userID, Required: facts.in.QuestionIDs(), At: now,
+		DeliveryID: deliveryID, WorkspaceID: workspaceID, Channel: channel,
+		Jobs: []storage.NewJob{progressJob(roundID, now)}, Homes: homes, Live: cardKey(roundID, role), LiveToken: randomHex(12)})
+	switch {
+	case errors.Is(err, storage.ErrSubmitNeedsTransaction):
+		return storage.Questionnaire{}, err
+	case errors.Is(err, storage.ErrIncomplete):
+		return storage.Questionnaire{}, errIncomplete{unanswered: res.Unanswered}
+	case err != nil:
+		return storage.Questionnaire{}, explainRefusal(err)
+	}
+	if !res.AlreadySubmitted {
+		b.log.Info("respondent submitted", slog.Int64("round_id", roundID), slog.String("user_id", userID))
+	}
+	return res.Questionnaire, nil
 }
 
 // claimReveal moves the round to revealed and enqueues the reveal and

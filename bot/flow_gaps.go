@@ -281,7 +281,11 @@ func (b *Bot) setActionStatus(ctx context.Context, req statusRequest) (report.Re
 		if err != nil {
 			return err
 		}
-		if round.WorkspaceID != req.WorkspaceID || (req.Where != "" && req.Where != current.DMChannelID) {
+		// A click on the owner's first DM may come before the job that
+		// posted it has recorded where it is: as on a questionnaire, a DM
+		// is taken for the owner's until one is recorded.
+		unrecorded := current.DMChannelID == "" && strings.HasPrefix(req.Where, "D")
+		if round.WorkspaceID != req.WorkspaceID || (req.Where != "" && req.Where != current.DMChannelID && !unrecorded) {
 			return errTampered
 		}
 		respondents, err := tx.Respondents(ctx, round.ID)

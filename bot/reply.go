@@ -1,11 +1,16 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -100,7 +105,7 @@ func (b *Bot) reply(ctx context.Context, responseURL string, log *slog.Logger, e
 // respond posts to a response_url. The URL lets anyone post into the
 // conversation for half an hour: it stays out of errors and logs.
 func (b *Bot) respond(ctx context.Context, responseURL string, msg *slack.WebhookMessage) error {
-	err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.httpClient, msg)
+	err := b.postWebhook(ctx, responseURL, msg)
 	_, limited := slackapi.RetryAfter(err)
 	b.metrics.SlackCall("response_url", 0, limited, err != nil)
 	var urlErr *url.Error
@@ -108,4 +113,39 @@ func (b *Bot) respond(ctx context.Context, responseURL string, msg *slack.Webhoo
 		return fmt.Errorf("response_url: %w", urlErr.Err)
 	}
 	return err
+}
+
+// postWebhook posts msg as slack.PostWebhookCustomHTTPContext does, with the
+// same errors (a 429 as *slack.RateLimitedError, any other status as
+// slack.StatusCodeError), its JSON written by render.WebhookJSON: a click's
+// card is encoded on every click.
+func (b *Bot) postWebhook(ctx context.Context, responseURL string, msg *slack.WebhookMessage) error {
+	body, err := render.WebhookJSON(msg)
+	if err != nil {
+		return fmt.Errorf("encode response_url message: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("response_url request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.httpClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("post to response_url: %w", err)
+	}
+	defer func() {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}()
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "":
+		secs, err := strconv.ParseInt(resp.Header.Get("Retry-After"), 10, 64)
+		if err != nil {
+			return fmt.Errorf("response_url: Retry-After %q: %w", resp.Header.Get("Retry-After"), err)
+		}
+		return &slack.RateLimitedError{RetryAfter: time.Duration(secs) * time.Second}
+	case resp.StatusCode != http.StatusOK:
+		return slack.StatusCodeError{Code: resp.StatusCode, Status: resp.Status}
+	}
+	return nil
 }

@@ -11,27 +11,13 @@ import (
 	"github.com/slack-go/slack/socketmode"
 )
 
-// serveEvents reads Socket Mode events until ctx is done. It acks each
-// envelope first and handles it after, so a slow flow never holds up the
-// next envelope or Slack's 3-second limit; view submissions are the
+// route handles one Socket Mode event, on the reader's goroutine. It acks
+// each envelope first and handles it after, so a slow flow never holds up
+// the next envelope or Slack's 3-second limit; view submissions are the
 // exception, their validation errors travel in the ack. A person's clicks
 // are handled one after another, in the order they arrived, so a Submit
 // pressed right after the last answer sees that answer.
-func (b *Bot) serveEvents(ctx context.Context, socket *socketmode.Client) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case evt, ok := <-socket.Events:
-			if !ok {
-				return
-			}
-			b.route(ctx, socket, evt)
-		}
-	}
-}
-
-func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmode.Event) {
+func (b *Bot) route(ctx context.Context, socket *socketReader, evt socketEvent) {
 	arrived := time.Now()
 	switch evt.Type {
 	case socketmode.EventTypeConnected:
@@ -48,7 +34,7 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 		b.log.Error("slack refused SLACK_APP_TOKEN")
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
-		if !ok || evt.Request == nil {
+		if !ok {
 			return
 		}
 		// Recorded before the ack, so that if this replica dies with it
@@ -57,17 +43,17 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 		acked := make(chan struct{})
 		go func() {
 			defer close(acked)
-			b.beginCommand(evt.Request.EnvelopeID, cmd)
-			b.ack(socket, evt.Request, nil)
+			b.beginCommand(evt.EnvelopeID, cmd)
+			b.ack(socket, evt.EnvelopeID, nil)
 		}()
 		b.handle(ctx, cmd.UserID, func(ctx context.Context) {
 			<-acked
-			b.handleCommand(ctx, evt.Request.EnvelopeID, cmd)
+			b.handleCommand(ctx, evt.EnvelopeID, cmd)
 			b.metrics.CommandReplied(time.Since(arrived))
 		})
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
-		if !ok || evt.Request == nil {
+		if !ok {
 			return
 		}
 		if cb.Type == slack.InteractionTypeViewSubmission {
@@ -76,21 +62,18 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 			b.handle(ctx, cb.User.ID, func(ctx context.Context) {
 				ctx, cancel := context.WithTimeout(ctx, 2500*time.Millisecond)
 				defer cancel()
-				b.ack(socket, evt.Request, b.handleViewSubmission(ctx, evt.Request.EnvelopeID, cb))
+				b.ack(socket, evt.EnvelopeID, b.handleViewSubmission(ctx, evt.EnvelopeID, cb))
 			})
 			return
 		}
-		b.ack(socket, evt.Request, nil)
+		b.ack(socket, evt.EnvelopeID, nil)
 		if cb.Type == slack.InteractionTypeBlockActions {
 			b.metrics.ClickAcked(time.Since(arrived))
 			ctx := withArrival(ctx, arrived)
-			b.handle(ctx, cb.User.ID, func(ctx context.Context) { b.handleBlockActions(ctx, evt.Request.EnvelopeID, cb) })
+			b.handle(ctx, cb.User.ID, func(ctx context.Context) { b.handleBlockActions(ctx, evt.EnvelopeID, cb) })
 		}
 	case socketmode.EventTypeEventsAPI:
-		if evt.Request == nil {
-			return
-		}
-		b.ack(socket, evt.Request, nil)
+		b.ack(socket, evt.EnvelopeID, nil)
 		outer, ok := evt.Data.(slackevents.EventsAPIEvent)
 		if !ok {
 			return
@@ -105,19 +88,13 @@ func (b *Bot) route(ctx context.Context, socket *socketmode.Client, evt socketmo
 			// Changes to the workspace go one after another, in order.
 			user = workspaceLane
 		}
-		b.handle(ctx, user, func(ctx context.Context) { b.handleEvent(ctx, evt.Request.EnvelopeID, outer) })
+		b.handle(ctx, user, func(ctx context.Context) { b.handleEvent(ctx, evt.EnvelopeID, outer) })
 	}
 }
 
-func (b *Bot) ack(socket *socketmode.Client, req *socketmode.Request, payload any) {
-	var err error
-	if payload == nil {
-		err = socket.Ack(*req)
-	} else {
-		err = socket.Ack(*req, payload)
-	}
-	if err != nil {
-		b.log.Warn("ack failed", slog.String("envelope_id", req.EnvelopeID), slog.Any("error", err))
+func (b *Bot) ack(socket *socketReader, envelopeID string, payload any) {
+	if err := socket.ack(envelopeID, payload); err != nil {
+		b.log.Warn("ack failed", slog.String("envelope_id", envelopeID), slog.Any("error", err))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -178,6 +179,21 @@ func (s *Storage) lazyQ() querier {
 	return s.lazy
 }
 
+// endLiveQuery ends a turn (see EndLiveSend).
+const endLiveQuery = `
+	WITH mine AS (
+		UPDATE live_messages SET sender = NULL, sender_until = NULL, sent = GREATEST(sent, $3), updated_at = now()
+		WHERE key = $1 AND sender = $2
+		RETURNING revision
+	),
+	lost AS (
+		UPDATE live_messages SET revision = revision + 1, updated_at = now()
+		WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM mine)
+		RETURNING revision
+	)
+	SELECT COALESCE((SELECT revision FROM mine), (SELECT revision FROM lost), 0) AS revision,
+		EXISTS (SELECT 1 FROM mine) AS held`
+
 // EndLiveSend releases the lease and, when sent, records that l.Revision
 // reached Slack. It returns the message's revision now: when it is ahead
 // of l.Revision, a change came meanwhile and the caller sends again. When
@@ -194,19 +210,16 @@ func (s *Storage) EndLiveSend(ctx context.Context, l LiveSend, sent bool) (curre
 		Revision int64 `db:"revision"`
 		Held     bool  `db:"held"`
 	}
-	err = s.lazyQ().GetContext(ctx, &res, `
-		WITH mine AS (
-			UPDATE live_messages SET sender = NULL, sender_until = NULL, sent = GREATEST(sent, $3), updated_at = now()
-			WHERE key = $1 AND sender = $2
-			RETURNING revision
-		),
-		lost AS (
-			UPDATE live_messages SET revision = revision + 1, updated_at = now()
-			WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM mine)
-			RETURNING revision
-		)
-		SELECT COALESCE((SELECT revision FROM mine), (SELECT revision FROM lost), 0) AS revision,
-			EXISTS (SELECT 1 FROM mine) AS held`, l.Key, l.Token, through)
+	args := []any{l.Key, l.Token, through}
+	if s.tx || s.lazy == nil {
+		err = s.q.GetContext(ctx, &res, endLiveQuery, args...)
+	} else {
+		// Every click ends its turn: prepared.
+		var stmt *sqlx.Stmt
+		if stmt, err = s.preparedIn(ctx, s.lazy, endLiveQuery); err == nil {
+			err = stmt.GetContext(ctx, &res, args...)
+		}
+	}
 	if err != nil {
 		return 0, false, fmt.Errorf("end sending %s: %w", l.Key, err)
 	}

@@ -65,6 +65,7 @@ func (g lang) goldenView(t *testing.T, name string, v any, blocks []slack.Block)
 func goldenBlocks(t *testing.T, name, text string, blocks []slack.Block, maxBlocks int) {
 	t.Helper()
 	checkLimits(t, name, blocks, maxBlocks)
+	sameAsJSON(t, name, text, blocks)
 	if text != "" {
 		raw, err := json.MarshalIndent(map[string]any{"text": text, "blocks": blocks}, "", "  ")
 		if err != nil {

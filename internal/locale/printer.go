@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -53,6 +55,81 @@ var bundle = sync.OnceValue(func() *i18n.Bundle {
 type Printer struct {
 	lang Lang
 	loc  *i18n.Localizer
+	// memo keeps messages written before, by id and data (see memoKey):
+	// the same every time, and go-i18n matches the language and runs a
+	// template anew on each call, while a card asks for dozens of messages
+	// on every click. memoized counts them, up to maxMemo.
+	memo     sync.Map
+	memoized atomic.Int64
+}
+
+// maxMemo bounds the messages a printer keeps; past it, messages are
+// written anew each time.
+const maxMemo = 8192
+
+// memoKey identifies a message by id and the shape of its data: names and
+// ints as they are (a count chooses the wording), each non-empty string
+// value as a stand-in that the message is filled with once written (see
+// fill): the catalogs' templates only print their strings. shaped is the
+// data with the stand-ins, values what fills them. Data of other types is
+// written anew each time.
+func memoKey(id string, count int, plural bool, kv []any) (key string, shaped []any, values []string, ok bool) {
+	var b strings.Builder
+	b.WriteString(id)
+	if plural {
+		b.WriteString("\x00#")
+		b.WriteString(strconv.Itoa(count))
+	}
+	shaped = make([]any, len(kv))
+	for i, v := range kv {
+		b.WriteByte(0)
+		switch v := v.(type) {
+		case string:
+			if strings.IndexByte(v, 0) >= 0 {
+				return "", nil, nil, false
+			}
+			if i%2 == 0 || v == "" {
+				b.WriteByte('s')
+				b.WriteString(v)
+				shaped[i] = v
+				continue
+			}
+			b.WriteByte('v')
+			shaped[i] = standIn(len(values))
+			values = append(values, v)
+		case int:
+			b.WriteByte('i')
+			b.WriteString(strconv.Itoa(v))
+			shaped[i] = v
+		default:
+			return "", nil, nil, false
+		}
+	}
+	return b.String(), shaped, values, true
+}
+
+// standIn marks where the i-th string value goes in a remembered message.
+func standIn(i int) string { return "\x00" + strconv.Itoa(i) + "\x00" }
+
+// fill puts values where their stand-ins are.
+func fill(s string, values []string) string {
+	for i, v := range values {
+		s = strings.ReplaceAll(s, standIn(i), v)
+	}
+	return s
+}
+
+// remembered returns the message key names, writing it with write the
+// first time.
+func (p *Printer) remembered(key string, write func() string) string {
+	if s, found := p.memo.Load(key); found {
+		return s.(string)
+	}
+	s := write()
+	if p.memoized.Add(1) <= maxMemo {
+		p.memo.Store(key, s)
+	}
+	return s
 }
 
 var printers sync.Map // Lang → *Printer
@@ -89,6 +166,14 @@ func data(kv []any) map[string]any {
 // from the language falls back to English; one missing altogether gives
 // its ID, so a gap shows instead of vanishing (the tests forbid both).
 func (p *Printer) T(id string, kv ...any) string {
+	key, shaped, values, ok := memoKey(id, 0, false, kv)
+	if !ok {
+		return p.t(id, kv)
+	}
+	return fill(p.remembered(key, func() string { return p.t(id, shaped) }), values)
+}
+
+func (p *Printer) t(id string, kv []any) string {
 	s, err := p.loc.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data(kv)})
 	if s == "" && err != nil {
 		return id
@@ -99,6 +184,14 @@ func (p *Printer) T(id string, kv ...any) string {
 // N is T for a message whose wording depends on a count, in the language's
 // CLDR plural forms; the count is the placeholder {{.Count}}.
 func (p *Printer) N(id string, count int, kv ...any) string {
+	key, shaped, values, ok := memoKey(id, count, true, kv)
+	if !ok {
+		return p.n(id, count, kv)
+	}
+	return fill(p.remembered(key, func() string { return p.n(id, count, shaped) }), values)
+}
+
+func (p *Printer) n(id string, count int, kv []any) string {
 	d := data(kv)
 	if d == nil {
 		d = map[string]any{}
