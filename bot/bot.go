@@ -102,6 +102,9 @@ type Bot struct {
 	metrics    *metrics.Metrics
 	// connected is whether the Socket Mode connection is up (metrics.go).
 	connected atomic.Bool
+	// leftToSender holds the clicks whose change another sender shows
+	// (metrics.go).
+	leftToSender waitingClicks
 
 	dir    *directory
 	clicks *lanes

@@ -94,6 +94,7 @@ func nextQuestion(in *scoring.Instrument, id string) string {
 func (b *Bot) showCard(ctx context.Context, cb slack.InteractionCallback, q storage.Questionnaire, log *slog.Logger) {
 	if !q.LiveLeased {
 		log.Debug(turnTaken, slog.String("live", q.Live.Key))
+		b.leaveToSender(ctx, q.Live.Key, q.Live.Revision)
 		return
 	}
 	var first *liveState

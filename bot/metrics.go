@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/alignbot/alignbot/internal/metrics"
@@ -35,6 +36,68 @@ func withArrival(ctx context.Context, at time.Time) context.Context {
 func (b *Bot) cardUpdated(ctx context.Context) {
 	if at, ok := ctx.Value(arrivalKey{}).(time.Time); ok {
 		b.metrics.CardUpdated(time.Since(at))
+	}
+}
+
+// waitingClicks are clicks that left their change to the sender that had
+// their message's turn, by live message: when this replica sends a
+// revision that includes one, the time from its arrival is its click →
+// card time. A click whose change a sender on another replica shows is
+// forgotten after a turn's lease, unmeasured.
+type waitingClicks struct {
+	mu sync.Mutex
+	m  map[string][]waitingClick
+}
+
+type waitingClick struct {
+	revision int64
+	arrived  time.Time
+}
+
+// leaveToSender records that the click in ctx left its change, revision of
+// the live message key, to the message's sender.
+func (b *Bot) leaveToSender(ctx context.Context, key string, revision int64) {
+	at, ok := ctx.Value(arrivalKey{}).(time.Time)
+	if !ok || b.metrics == nil {
+		return
+	}
+	w := &b.leftToSender
+	forget := time.Now().Add(-b.store.LiveLeaseLength())
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = make(map[string][]waitingClick)
+	}
+	for k, clicks := range w.m {
+		if clicks[len(clicks)-1].arrived.Before(forget) {
+			delete(w.m, k)
+		}
+	}
+	w.m[key] = append(w.m[key], waitingClick{revision: revision, arrived: at})
+}
+
+// liveShown records the click → card time of every click waiting for the
+// live message key at revision or before, now that it is sent.
+func (b *Bot) liveShown(key string, revision int64) {
+	w := &b.leftToSender
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	clicks := w.m[key]
+	if len(clicks) == 0 {
+		return
+	}
+	kept := clicks[:0]
+	for _, c := range clicks {
+		if c.revision <= revision {
+			b.metrics.CardUpdated(time.Since(c.arrived))
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) == 0 {
+		delete(w.m, key)
+	} else {
+		w.m[key] = kept
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,9 +96,13 @@ func TestQuestionnaireEndToEnd(t *testing.T) {
 		t.Fatalf("stored answers %v %v", got, err)
 	}
 	// Every click was answered through its response_url: no chat.update of
-	// the questionnaire.
+	// the questionnaire, unless a click came while the questionnaire's own
+	// job still had the card's turn, which then sent the change itself.
+	leftToJob := slices.ContainsFunc(strings.Split(h.logs.String(), "\n"), func(line string) bool {
+		return strings.Contains(line, turnTaken) && strings.Contains(line, `"live":"card:1:marketing"`)
+	})
 	for _, c := range h.slack.Sent() {
-		if c.Method == "chat.update" && strings.Contains(string(c.Payload), "Marketing-Sales Alignment Maturity Diagnostic · Marketing lead") {
+		if c.Method == "chat.update" && strings.Contains(string(c.Payload), "Marketing-Sales Alignment Maturity Diagnostic · Marketing lead") && !leftToJob {
 			t.Errorf("a click was answered with chat.update: %s", render.Clip(string(c.Payload), 200))
 			break
 		}

@@ -171,6 +171,9 @@ func (b *Bot) sendLive(ctx context.Context, key string, o liveOpts) (liveOutcome
 		if endErr != nil {
 			return 0, endErr
 		}
+		if sent {
+			b.liveShown(key, turn.Revision)
+		}
 		if held && current <= turn.Revision {
 			return liveSent, nil
 		}
