@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,10 +17,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
-	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
-	"github.com/alignbot/alignbot/bot/render"
 	"github.com/alignbot/alignbot/internal/config"
 	"github.com/alignbot/alignbot/internal/metrics"
 	"github.com/alignbot/alignbot/internal/slackapi"
@@ -580,82 +576,5 @@ func BenchmarkClaimJobs(b *testing.B) {
 		if !errors.Is(err, errRollback) {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkSocketModeDecode measures what slack-go's Socket Mode client
-// spends on one click before the bot sees it: the envelope of a click on a
-// lead's questionnaire with every question answered (the largest card a
-// click comes from), built by the fake Slack as Slack sends it, decoded as
-// socketmode.Client does on its one reading goroutine. "message" is that
-// decode; "without message" the same payload without the echo of the
-// clicked message, which slack-go decodes block by block.
-func BenchmarkSocketModeDecode(b *testing.B) {
-	fake, err := slackfake.New()
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer fake.Close()
-	fake.AddUser(slackfake.User{ID: "UMARIA01", Name: "maria", TZ: "UTC"})
-	dm := fake.OpenDM("UMARIA01")
-	answers := scoring.Answers{}
-	for i, q := range scoring.AlignmentMaturity.Questions {
-		answers[q.ID] = i % 3
-	}
-	view := render.NewQuestionnaire(scoring.AlignmentMaturity, storage.Questionnaire{
-		Round: storage.Round{ID: 7, WorkspaceID: "T1", ChannelID: "CREVENUE", Instrument: scoring.AlignmentMaturity.ID,
-			State: storage.Collecting, DeadlineAt: time.Now().Add(time.Hour)},
-		Respondent: storage.Respondent{RoundID: 7, Role: scoring.Marketing, UserID: "UMARIA01", DMChannelID: dm},
-		Answers:    answers,
-	}, render.Workspace{})
-	if _, _, err := fake.NewClient().PostMessage(dm, render.RenderQuestionnaire(view).Options()...); err != nil {
-		b.Fatal(err)
-	}
-	msg := fake.DMs("UMARIA01")[0]
-	click, err := fake.PrepareClick("UMARIA01", msg, "", "Submit")
-	if err != nil {
-		b.Fatal(err)
-	}
-	id, err := fake.SendClick(click)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var payload json.RawMessage
-	for _, e := range fake.Envelopes() {
-		if e.ID == id {
-			payload = e.Payload
-		}
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &fields); err != nil {
-		b.Fatal(err)
-	}
-	delete(fields, "message")
-	bare, err := json.Marshal(fields)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name    string
-		payload json.RawMessage
-	}{{"message", payload}, {"without message", bare}} {
-		frame, err := json.Marshal(map[string]any{"type": "interactive", "envelope_id": id, "payload": tc.payload})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(tc.name, func(b *testing.B) {
-			b.SetBytes(int64(len(frame)))
-			for b.Loop() {
-				// socketmode.Client.parseEvent, step by step.
-				var req socketmode.Request
-				if err := json.Unmarshal(frame, &req); err != nil {
-					b.Fatal(err)
-				}
-				var cb slack.InteractionCallback
-				if err := json.Unmarshal(req.Payload, &cb); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
 }
