@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -69,8 +70,11 @@ func (b *Bot) leaveToSender(ctx context.Context, key string, revision int64) {
 		w.m = make(map[string][]waitingClick)
 	}
 	for k, clicks := range w.m {
-		if clicks[len(clicks)-1].arrived.Before(forget) {
+		kept := slices.DeleteFunc(clicks, func(c waitingClick) bool { return c.arrived.Before(forget) })
+		if len(kept) == 0 {
 			delete(w.m, k)
+		} else {
+			w.m[k] = kept
 		}
 	}
 	w.m[key] = append(w.m[key], waitingClick{revision: revision, arrived: at})

@@ -53,14 +53,17 @@ type HomeJob struct {
 var ErrSubmitNeedsTransaction = errors.New("the submit needs a transaction")
 
 // submitQuery is a submit in one statement. It locks the round's row, as
-// Submit does, then share-locks every respondent's row of the round: a
-// lock waits for a submit or decline still writing the row and returns the
-// row as it left it, so the statement sees who else has submitted however
-// its snapshot began, and of two last submits exactly one sees the round
-// complete and is refused as 'last' (it goes through a transaction that
-// claims the reveal). A click being written share-locks its respondent's
-// row too and does not hold the submit up; an answer it has not committed
-// yet is missing, and the caller may look again. $1 round, $2 user, $3
+// Submit does, then the submitter's row for its update and every other
+// respondent's row for share: a lock waits for a submit or decline still
+// writing the row and returns the row as it left it, so the statement sees
+// who else has submitted however its snapshot began, and of two last
+// submits exactly one sees the round complete and is refused as 'last' (it
+// goes through a transaction that claims the reveal). A click of the
+// submitter being written (it share-locks their row, then bumps their
+// questionnaire) is waited for before the statement touches the
+// questionnaire, so the two never deadlock; an answer it committed while
+// the statement waited is missing all the same, and the caller may look
+// again. $1 round, $2 user, $3
 // required questions, $4 now, $5 workspace, $6 channel, $7 delivery; $8–$12
 // the jobs (keys, kinds, payloads, run_at, live messages); $13–$18 the App
 // Home jobs and the user each is for; $19 the questionnaire's live
@@ -70,14 +73,16 @@ WITH
 locked AS (
 	SELECT ` + roundColumns + ` FROM ` + roundFrom + ` WHERE r.id = $1 FOR UPDATE OF r
 ),
-everyone AS (
+me AS (
 	SELECT ` + respondentColumns + ` FROM respondents p
-	WHERE p.round_id = (SELECT id FROM locked)
+	WHERE p.round_id = (SELECT id FROM locked) AND p.user_id = $2
+	FOR NO KEY UPDATE OF p
+),
+everyone AS (
+	SELECT p.user_id, p.submitted_at, p.declined_at FROM respondents p
+	WHERE p.round_id = (SELECT id FROM locked) AND p.user_id <> $2
 	ORDER BY p.role
 	FOR SHARE OF p
-),
-me AS (
-	SELECT * FROM everyone WHERE user_id = $2
 ),
 missing AS (
 	SELECT array_agg(u.q ORDER BY u.n) AS ids
@@ -123,12 +128,13 @@ homes AS (
 	WHERE EXISTS (SELECT 1 FROM home_users u WHERE u.workspace_id = $5 AND u.user_id = h.user_id)
 ),
 jobs AS (
-	INSERT INTO jobs (key, kind, round_id, payload, run_at)
-	SELECT j.key, j.kind, NULLIF(j.round_id, 0), j.payload::jsonb, j.run_at FROM (
-		SELECT j.key, j.kind, $1::bigint AS round_id, j.payload, j.run_at, j.n FROM unnest($8::text[], $9::text[], $10::text[], $11::timestamptz[])
-			WITH ORDINALITY AS j(key, kind, payload, run_at, n)
+	INSERT INTO jobs (key, kind, round_id, payload, run_at, after)
+	SELECT j.key, j.kind, NULLIF(j.round_id, 0), j.payload::jsonb, j.run_at, NULLIF(j.after, '') FROM (
+		SELECT j.key, j.kind, j.round_id, j.payload, j.run_at, j.after, j.n
+		FROM unnest($8::text[], $9::text[], $10::text[], $11::timestamptz[], $22::bigint[], $23::text[])
+			WITH ORDINALITY AS j(key, kind, payload, run_at, round_id, after, n)
 		UNION ALL
-		SELECT h.key, h.kind, 0, h.payload, h.run_at, 1000000 + h.n FROM homes h
+		SELECT h.key, h.kind, 0, h.payload, h.run_at, '', 1000000 + h.n FROM homes h
 	) j, allowed l
 	WHERE l.refused = ''
 	ORDER BY j.n
@@ -219,7 +225,8 @@ func (s *Storage) SubmitAlone(ctx context.Context, req SubmitRequest) (SubmitRes
 	fail := func(err error) (SubmitResult, error) {
 		return SubmitResult{}, fmt.Errorf("submit in round %d: %w", req.RoundID, err)
 	}
-	var keys, kinds, payloads, runAt, live []string
+	var keys, kinds, payloads, runAt, live, after []string
+	var jobRounds []int64
 	for _, j := range req.Jobs {
 		p, err := json.Marshal(j.Payload)
 		if err != nil {
@@ -227,6 +234,7 @@ func (s *Storage) SubmitAlone(ctx context.Context, req SubmitRequest) (SubmitRes
 		}
 		keys, kinds, payloads = append(keys, j.Key), append(kinds, j.Kind), append(payloads, string(p))
 		runAt, live = append(runAt, j.RunAt.UTC().Format(time.RFC3339Nano)), append(live, j.Live)
+		jobRounds, after = append(jobRounds, j.RoundID), append(after, j.After)
 	}
 	var homeUsers, homeKeys, homeKinds, homePayloads, homeRunAt, homeLive []string
 	for _, h := range req.Homes {
@@ -247,7 +255,7 @@ func (s *Storage) SubmitAlone(ctx context.Context, req SubmitRequest) (SubmitRes
 	err = stmt.SelectContext(ctx, &rows, req.RoundID, req.UserID, pq.Array(req.Required), req.At, req.WorkspaceID, req.Channel, req.DeliveryID,
 		pq.Array(keys), pq.Array(kinds), pq.Array(payloads), pq.Array(runAt), pq.Array(live),
 		pq.Array(homeUsers), pq.Array(homeKeys), pq.Array(homeKinds), pq.Array(homePayloads), pq.Array(homeRunAt), pq.Array(homeLive),
-		req.Live, req.LiveToken, s.LiveLeaseLength().Milliseconds())
+		req.Live, req.LiveToken, s.LiveLeaseLength().Milliseconds(), pq.Array(jobRounds), pq.Array(after))
 	if err != nil {
 		return fail(err)
 	}

@@ -261,3 +261,59 @@ func TestSubmitAloneSeesASubmitCommittedWhileItWaited(t *testing.T) {
 		t.Errorf("the last submit, in a transaction: %+v %v", res, err)
 	}
 }
+
+// A submit in one statement and a click of the same respondent written at
+// once, on two replicas, never deadlock: the click share-locks the
+// respondent's row and then bumps the questionnaire's live message; the
+// submit locks the row for its update before it touches the message.
+func TestSubmitAloneAndAClickOfTheSameRespondentDoNotDeadlock(t *testing.T) {
+	s := newStorage(t)
+	ctx := context.Background()
+	r := startRound(t, s, "C1", trio)
+	answerAll(t, s, r.ID, "UMKT", 1)
+	tx, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	// What a click's statement does first: share-lock its respondent.
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM respondents p WHERE round_id = $1 AND user_id = 'UMKT' FOR SHARE OF p`, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	aloneDone := make(chan error, 1)
+	go func() {
+		_, err := alone(s, r.ID, "UMKT", "E1", t0)
+		aloneDone <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := s.DB().Get(&waiting, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%locked AS%'`); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case err := <-aloneDone:
+			t.Fatalf("the submit did not wait for the click: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the submit never waited for the click")
+		}
+		runtime.Gosched()
+	}
+	// What it does next: bump the questionnaire's live message.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO live_messages AS m (key) VALUES ('card:UMKT')
+		ON CONFLICT (key) DO UPDATE SET revision = m.revision + 1`); err != nil {
+		t.Fatalf("the click's bump of the questionnaire: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-aloneDone; err != nil {
+		t.Fatalf("the submit: %v", err)
+	}
+}
