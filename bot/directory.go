@@ -248,7 +248,7 @@ func (d *directory) person(ctx context.Context, id string) (person, error) {
 			return p, nil
 		}
 	}
-	v, err, _ := d.lookups.Do("user:"+id, func() (any, error) {
+	v, err := d.shared(ctx, "user:"+id, func(ctx context.Context) (any, error) {
 		u, err := d.api.GetUserInfoContext(ctx, id)
 		if err != nil {
 			return person{}, err
@@ -259,7 +259,10 @@ func (d *directory) person(ctx context.Context, id string) (person, error) {
 		d.mu.Unlock()
 		return p, nil
 	})
-	return v.(person), err
+	if err != nil {
+		return person{}, err
+	}
+	return v.(person), nil
 }
 
 func (d *directory) cachedPerson(id string) (person, bool) {
@@ -287,7 +290,7 @@ func (d *directory) room(ctx context.Context, id string) (room, error) {
 			return r, nil
 		}
 	}
-	v, err, _ := d.lookups.Do("channel:"+id, func() (any, error) {
+	v, err := d.shared(ctx, "channel:"+id, func(ctx context.Context) (any, error) {
 		c, err := d.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
 		if err != nil {
 			return room{}, err
@@ -298,7 +301,10 @@ func (d *directory) room(ctx context.Context, id string) (room, error) {
 		d.mu.Unlock()
 		return r, nil
 	})
-	return v.(room), err
+	if err != nil {
+		return room{}, err
+	}
+	return v.(room), nil
 }
 
 func (d *directory) cachedRoom(id string) (room, bool) {
@@ -355,4 +361,26 @@ func (d *directory) listed() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return !d.userList.listed.IsZero() && !d.channelList.listed.IsZero()
+}
+
+// lookupTimeout bounds a lookup shared by several callers, which outlives
+// any one of them.
+const lookupTimeout = 10 * time.Second
+
+// shared runs lookup once for every caller asking for key at the same
+// time. It runs apart from the first caller's cancellation, so that a
+// caller giving up fails none of the others; each returns when its own
+// ctx is done.
+func (d *directory) shared(ctx context.Context, key string, lookup func(ctx context.Context) (any, error)) (any, error) {
+	ch := d.lookups.DoChan(key, func() (any, error) {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
+		defer cancel()
+		return lookup(lctx)
+	})
+	select {
+	case r := <-ch:
+		return r.Val, r.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

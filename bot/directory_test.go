@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -128,5 +129,51 @@ func TestColdStartsInALargeWorkspace(t *testing.T) {
 		if n := h.slack.Calls(method); n != want {
 			t.Errorf("%d %s calls, want %d", n, method, want)
 		}
+	}
+}
+
+// Lookups of the same person at once share one users.info, and one of
+// them giving up fails none of the others.
+func TestALookupGivingUpFailsNoneSharingIt(t *testing.T) {
+	t.Parallel()
+	fake := slackfake.Start(t)
+	fake.AddUser(slackfake.User{ID: "UFIRST", Name: "first", TZ: "UTC"})
+	d := newDirectory(slackapi.New(fake.NewClient(), slackapi.SlackLimits()), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := d.person(ctx, "UFIRST"); err != nil { // the workspace listed
+		t.Fatal(err)
+	}
+	fake.AddUser(slackfake.User{ID: "ULATE", Name: "late", TZ: "UTC"})
+	held := fake.Hold(slackfake.HoldRule{Method: "users.info"})
+	defer held.Release()
+	type found struct {
+		p   person
+		err error
+	}
+	lookup := func(ctx context.Context) <-chan found {
+		c := make(chan found, 1)
+		go func() {
+			p, err := d.person(ctx, "ULATE")
+			c <- found{p, err}
+		}()
+		return c
+	}
+	quitting, quit := context.WithCancel(ctx)
+	first := lookup(quitting)
+	if err := held.WaitHeld(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	second := lookup(ctx)
+	quit()
+	if got := <-first; !errors.Is(got.err, context.Canceled) {
+		t.Fatalf("the lookup that gave up: %+v, %v", got.p, got.err)
+	}
+	held.Release()
+	if got := <-second; got.err != nil || got.p.ID != "ULATE" {
+		t.Fatalf("the lookup sharing it: %+v, %v", got.p, got.err)
+	}
+	if n := fake.Calls("users.info"); n != 1 {
+		t.Errorf("%d users.info calls, want 1", n)
 	}
 }
