@@ -189,51 +189,74 @@ func (b *Bot) involvement(ctx context.Context, status render.RoundStatus, userID
 // the bot. It reports whether ev was one.
 func (b *Bot) handleWorldEvent(ctx context.Context, eventID, workspaceID string, ev any) bool {
 	log := b.log.With(slog.String("event_id", eventID))
-	var err error
+	var handle func() error
 	switch e := ev.(type) {
 	case *slackevents.MemberLeftChannelEvent:
-		if e.User == b.botUser() {
-			err = b.channelLost(ctx, workspaceID, e.Channel, "not_in_channel")
-		} else {
-			err = b.respondentLeft(ctx, eventID, workspaceID, e.Channel, e.User)
+		handle = func() error {
+			if e.User == b.botUser() {
+				return b.channelLost(ctx, workspaceID, e.Channel, "not_in_channel")
+			}
+			return b.respondentLeft(ctx, eventID, workspaceID, e.Channel, e.User)
 		}
 	case *slackevents.ChannelLeftEvent:
-		err = b.channelLost(ctx, workspaceID, e.Channel, "not_in_channel")
+		handle = func() error { return b.channelLost(ctx, workspaceID, e.Channel, "not_in_channel") }
 	case *slackevents.GroupLeftEvent:
-		err = b.channelLost(ctx, workspaceID, e.Channel, "not_in_channel")
+		handle = func() error { return b.channelLost(ctx, workspaceID, e.Channel, "not_in_channel") }
 	case *slackevents.MemberJoinedChannelEvent:
-		if e.User == b.botUser() {
-			err = b.resume(ctx, log, causeChannel(e.Channel))
+		handle = func() error {
+			if e.User != b.botUser() {
+				return nil
+			}
+			return b.resume(ctx, log, causeChannel(e.Channel))
 		}
 	case *slackevents.ChannelArchiveEvent:
-		err = b.channelLost(ctx, workspaceID, e.Channel, "is_archived")
+		handle = func() error { return b.channelLost(ctx, workspaceID, e.Channel, "is_archived") }
 	case *slackevents.GroupArchiveEvent:
-		err = b.channelLost(ctx, workspaceID, e.Channel, "is_archived")
+		handle = func() error { return b.channelLost(ctx, workspaceID, e.Channel, "is_archived") }
 	case *slackevents.ChannelUnarchiveEvent:
-		err = b.resume(ctx, log, causeChannel(e.Channel))
+		handle = func() error { return b.resume(ctx, log, causeChannel(e.Channel)) }
 	case *slackevents.GroupUnarchiveEvent:
-		err = b.resume(ctx, log, causeChannel(e.Channel))
+		handle = func() error { return b.resume(ctx, log, causeChannel(e.Channel)) }
 	case *slackevents.ChannelRenameEvent:
-		b.dir.forgetRoom(e.Channel.ID)
-		log.Info("channel renamed; rounds carry on", slog.String("channel_id", e.Channel.ID))
+		handle = func() error {
+			b.dir.forgetRoom(e.Channel.ID)
+			log.Info("channel renamed; rounds carry on", slog.String("channel_id", e.Channel.ID))
+			return nil
+		}
 	case *slackevents.GroupRenameEvent:
-		b.dir.forgetRoom(e.Channel.ID)
-		log.Info("channel renamed; rounds carry on", slog.String("channel_id", e.Channel.ID))
+		handle = func() error {
+			b.dir.forgetRoom(e.Channel.ID)
+			log.Info("channel renamed; rounds carry on", slog.String("channel_id", e.Channel.ID))
+			return nil
+		}
 	case *slackevents.UserChangeEvent:
-		b.dir.forgetPerson(e.User.ID)
-		if e.User.Deleted {
-			err = b.personGone(ctx, workspaceID, e.User.ID, "")
-		} else {
-			err = b.resume(ctx, log, causeUser(e.User.ID))
+		handle = func() error {
+			b.dir.forgetPerson(e.User.ID)
+			if e.User.Deleted {
+				return b.personGone(ctx, workspaceID, e.User.ID, "")
+			}
+			return b.resume(ctx, log, causeUser(e.User.ID))
 		}
 	case *slackevents.TokensRevokedEvent:
-		err = b.tokenLost(ctx, log, "tokens_revoked")
+		handle = func() error { return b.tokenLost(ctx, log, "tokens_revoked") }
 	case *slackevents.AppUninstalledEvent:
-		err = b.tokenLost(ctx, log, "app_uninstalled")
+		handle = func() error { return b.tokenLost(ctx, log, "app_uninstalled") }
 	default:
 		return false
 	}
+	// Slack redelivers an event it thinks was lost, possibly after the
+	// change it tells of was undone (a channel archived, then unarchived):
+	// each is handled once. Should the database fail here, the event is
+	// handled all the same; the jobs that meet the change find it too.
+	err := remember(ctx, b.store, "event:"+eventID, b.clock.Now())
+	if errors.Is(err, errDuplicate) {
+		log.Info("a workspace change delivered again; handled already")
+		return true
+	}
 	if err != nil {
+		log.Warn("remembering a workspace change failed", slog.Any("error", err))
+	}
+	if err := handle(); err != nil {
 		log.Error("handling a workspace change failed", slog.Any("error", err))
 	}
 	return true

@@ -181,6 +181,16 @@ func TestTheChannelArchived(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitMessage(revenue, "Alignment reveal · round 1")
+	// Slack redelivers the archiving late, after the unarchiving: it was
+	// handled already.
+	again, err := h.slack.RedeliverAsNew(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitAck(again)
+	h.waitFor("the redelivery to be recognised", func() bool {
+		return strings.Contains(h.logs.String(), "a workspace change delivered again")
+	})
 	h.checkFresh(r.bot)
 	if n := h.countDMs(fac, told); n != 1 {
 		t.Errorf("the facilitator was told %d times, want once", n)
