@@ -53,17 +53,17 @@ type HomeJob struct {
 var ErrSubmitNeedsTransaction = errors.New("the submit needs a transaction")
 
 // submitQuery is a submit in one statement. It locks the round's row, as
-// Submit does, then the submitter's row for its update and every other
-// respondent's row for share: a lock waits for a submit or decline still
-// writing the row and returns the row as it left it, so the statement sees
-// who else has submitted however its snapshot began, and of two last
-// submits exactly one sees the round complete and is refused as 'last' (it
-// goes through a transaction that claims the reveal). A click of the
-// submitter being written (it share-locks their row, then bumps their
-// questionnaire) is waited for before the statement touches the
-// questionnaire, so the two never deadlock; an answer it committed while
-// the statement waited is missing all the same, and the caller may look
-// again. $1 round, $2 user, $3
+// Submit does, then share-locks every respondent's row of the round: a
+// lock waits for a submit or decline still writing the row and returns the
+// row as it left it, so the statement sees who else has submitted however
+// its snapshot began, and of two last submits exactly one sees the round
+// complete and is refused as 'last' (it goes through a transaction that
+// claims the reveal). A click being written share-locks its respondent's
+// row too and does not hold the submit up; an answer it has not committed
+// yet is missing, and the caller may look again. The questionnaire's live
+// message is bumped only once the submitter's row is updated (card reads
+// done): a click of theirs share-locks the row and then bumps the
+// questionnaire, so the other order would deadlock the two. $1 round, $2 user, $3
 // required questions, $4 now, $5 workspace, $6 channel, $7 delivery; $8–$12
 // the jobs (keys, kinds, payloads, run_at, live messages); $13–$18 the App
 // Home jobs and the user each is for; $19 the questionnaire's live
@@ -73,16 +73,14 @@ WITH
 locked AS (
 	SELECT ` + roundColumns + ` FROM ` + roundFrom + ` WHERE r.id = $1 FOR UPDATE OF r
 ),
-me AS (
-	SELECT ` + respondentColumns + ` FROM respondents p
-	WHERE p.round_id = (SELECT id FROM locked) AND p.user_id = $2
-	FOR NO KEY UPDATE OF p
-),
 everyone AS (
-	SELECT p.user_id, p.submitted_at, p.declined_at FROM respondents p
-	WHERE p.round_id = (SELECT id FROM locked) AND p.user_id <> $2
+	SELECT ` + respondentColumns + ` FROM respondents p
+	WHERE p.round_id = (SELECT id FROM locked)
 	ORDER BY p.role
 	FOR SHARE OF p
+),
+me AS (
+	SELECT * FROM everyone WHERE user_id = $2
 ),
 missing AS (
 	SELECT array_agg(u.q ORDER BY u.n) AS ids
@@ -151,7 +149,7 @@ touched AS (
 card AS (
 	INSERT INTO live_messages AS m (key, view, sender, sender_until)
 	SELECT $19, '{}'::jsonb, $20, clock_timestamp() + $21 * interval '1 millisecond'
-	FROM allowed l WHERE l.refused IN ('', 'already') AND $19 <> ''
+	FROM allowed l WHERE $19 <> '' AND (l.refused = 'already' OR (l.refused = '' AND EXISTS (SELECT 1 FROM done)))
 	ON CONFLICT (key) DO UPDATE SET revision = m.revision + 1, view = EXCLUDED.view, updated_at = now(),
 		sender = CASE WHEN m.sender IS NULL OR m.sender_until < clock_timestamp() THEN EXCLUDED.sender ELSE m.sender END,
 		sender_until = CASE WHEN m.sender IS NULL OR m.sender_until < clock_timestamp() THEN EXCLUDED.sender_until ELSE m.sender_until END
