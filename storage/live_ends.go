@@ -40,11 +40,18 @@ const endLiveGroupQuery = `
 	)
 	SELECT key, revision, mine AS held FROM ended`
 
-// maxEndBatch caps a group of ends, to keep one statement short.
-const maxEndBatch = 64
+const (
+	// maxEndWriters is how many groups of ends are written at once: fewer
+	// than clicks' writers, since an end is a short statement that seldom
+	// waits for a lock, and a group shares its round trip and commit the
+	// more, the fewer are written side by side.
+	maxEndWriters = 2
+	// maxEndBatch caps a group of ends, to keep one statement short.
+	maxEndBatch = 64
+)
 
 // liveEnds groups the turn ends of a Storage's callers, as clickBatcher
-// groups clicks: a caller whose end finds fewer than maxClickWriters
+// groups clicks: a caller whose end finds fewer than maxEndWriters
 // groups being written writes the next group itself.
 type liveEnds struct {
 	mu      sync.Mutex
@@ -74,7 +81,7 @@ func (e *liveEnds) end(ctx context.Context, s *Storage, l LiveSend, through int6
 	p := &pendingEnd{ctx: ctx, l: l, through: through, result: make(chan endResult, 1)}
 	e.mu.Lock()
 	e.queue = append(e.queue, p)
-	write := e.writers < maxClickWriters
+	write := e.writers < maxEndWriters
 	if write {
 		e.writers++
 	}
