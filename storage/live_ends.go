@@ -142,7 +142,9 @@ func (e *liveEnds) take() []*pendingEnd {
 }
 
 // writeGroup writes a group and answers each end. A deadlock retries the
-// group; any other failure of a group of several is retried end by end.
+// group; any other failure of a group of several is retried end by end,
+// so that one end the database refuses cannot fail the others. An outage
+// fails them all at once.
 func (e *liveEnds) writeGroup(s *Storage, group []*pendingEnd) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(group[0].ctx), clickWriteTimeout)
 	defer cancel()
@@ -154,7 +156,7 @@ func (e *liveEnds) writeGroup(s *Storage, group []*pendingEnd) {
 			break
 		}
 	}
-	if err != nil && len(group) > 1 {
+	if err != nil && len(group) > 1 && !Unavailable(err) {
 		results = make([]endResult, len(group))
 		for i, p := range group {
 			one, err := s.endLiveGroup(ctx, []*pendingEnd{p})
