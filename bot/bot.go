@@ -108,8 +108,9 @@ type Bot struct {
 
 	dir    *directory
 	clicks *lanes
-	// instruments caches the instrument of each round clicked on: it never
-	// changes, and a click should cost one database round trip.
+	// instruments holds a *clickRoundLoad for each round clicked on: what
+	// clicks need of it never changes, and a click should cost one database
+	// round trip.
 	instruments sync.Map
 
 	mu        sync.Mutex

@@ -80,11 +80,45 @@ type clickRound struct {
 }
 
 // roundOfClick returns what never changes of a round a click names, read
-// once per replica.
+// once per replica: clicks that name a round while it is being read wait
+// for that read (a round's first clicks come together, as its
+// questionnaires do).
 func (b *Bot) roundOfClick(ctx context.Context, roundID int64) (*clickRound, error) {
-	if r, ok := b.instruments.Load(roundID); ok {
-		return r.(*clickRound), nil
+	v, ok := b.instruments.Load(roundID)
+	if !ok {
+		load := &clickRoundLoad{done: make(chan struct{})}
+		if v, ok = b.instruments.LoadOrStore(roundID, load); !ok {
+			load.r, load.err = b.readClickRound(ctx, roundID)
+			if load.err != nil {
+				b.instruments.CompareAndDelete(roundID, load)
+			}
+			close(load.done)
+			return load.r, load.err
+		}
 	}
+	load := v.(*clickRoundLoad)
+	select {
+	case <-load.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if load.err != nil {
+		// The read failed for the click that made it (its context ended,
+		// say): this click reads for itself.
+		return b.readClickRound(ctx, roundID)
+	}
+	return load.r, nil
+}
+
+// clickRoundLoad is a round's clickRound, read or being read.
+type clickRoundLoad struct {
+	done chan struct{} // closed once r or err is set
+	r    *clickRound
+	err  error
+}
+
+// readClickRound reads what never changes of a round from the database.
+func (b *Bot) readClickRound(ctx context.Context, roundID int64) (*clickRound, error) {
 	round, err := b.store.Round(ctx, roundID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errTampered
@@ -104,7 +138,6 @@ func (b *Bot) roundOfClick(ctx context.Context, roundID int64) (*clickRound, err
 	for _, p := range respondents {
 		r.roles[p.UserID] = p.Role
 	}
-	b.instruments.Store(roundID, r)
 	return r, nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -206,21 +205,15 @@ func (s *Storage) EndLiveSend(ctx context.Context, l LiveSend, sent bool) (curre
 	if sent {
 		through = l.Revision
 	}
+	if !s.tx && s.lazy != nil && s.ends != nil {
+		// Every click ends its turn: grouped with the other ends.
+		return s.ends.end(ctx, s, l, through)
+	}
 	var res struct {
 		Revision int64 `db:"revision"`
 		Held     bool  `db:"held"`
 	}
-	args := []any{l.Key, l.Token, through}
-	if s.tx || s.lazy == nil {
-		err = s.q.GetContext(ctx, &res, endLiveQuery, args...)
-	} else {
-		// Every click ends its turn: prepared.
-		var stmt *sqlx.Stmt
-		if stmt, err = s.preparedIn(ctx, s.lazy, endLiveQuery); err == nil {
-			err = stmt.GetContext(ctx, &res, args...)
-		}
-	}
-	if err != nil {
+	if err = s.q.GetContext(ctx, &res, endLiveQuery, l.Key, l.Token, through); err != nil {
 		return 0, false, fmt.Errorf("end sending %s: %w", l.Key, err)
 	}
 	return res.Revision, res.Held, nil

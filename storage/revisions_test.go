@@ -3,6 +3,8 @@ package storage_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -300,5 +302,75 @@ func TestCommandsWaitForTheirAnswer(t *testing.T) {
 	var left int
 	if err := s.DB().Get(&left, `SELECT count(*) FROM commands`); err != nil || left != 0 {
 		t.Errorf("%d commands left (%v)", left, err)
+	}
+}
+
+func TestTurnsEndingTogetherEachEndAsAlone(t *testing.T) {
+	t.Parallel()
+	s := newStorage(t)
+	ctx := context.Background()
+	type turn struct {
+		l    storage.LiveSend
+		lost bool // a sender whose turn ran out ends it too
+	}
+	var turns []turn
+	for i := range 40 {
+		key := fmt.Sprintf("card:%d:sales", i+1)
+		l, leased, err := s.ChangeLive(ctx, key, nil, fmt.Sprintf("click-%d", i))
+		if err != nil || !leased {
+			t.Fatalf("change %s: %v %v", key, leased, err)
+		}
+		turns = append(turns, turn{l: l, lost: i%4 == 0})
+	}
+	type end struct {
+		current int64
+		held    bool
+		err     error
+	}
+	var wg sync.WaitGroup
+	ends := make([]end, len(turns))
+	lostEnds := make([]end, len(turns))
+	for i, tn := range turns {
+		wg.Go(func() {
+			c, h, err := s.EndLiveSend(ctx, tn.l, true)
+			ends[i] = end{c, h, err}
+		})
+		if tn.lost {
+			stale := tn.l
+			stale.Token = "ran-out"
+			wg.Go(func() {
+				c, h, err := s.EndLiveSend(ctx, stale, true)
+				lostEnds[i] = end{c, h, err}
+			})
+		}
+	}
+	var missing end
+	wg.Go(func() {
+		c, h, err := s.EndLiveSend(ctx, storage.LiveSend{Key: "card:999:sales", Token: "x", Revision: 1}, true)
+		missing = end{c, h, err}
+	})
+	wg.Wait()
+	if missing.err != nil || missing.held || missing.current != 0 {
+		t.Errorf("the end of a message that does not exist: %+v; want revision 0, not held", missing)
+	}
+	for i, tn := range turns {
+		rev := tn.l.Revision
+		if e := ends[i]; e.err != nil || !e.held || e.current < rev || (!tn.lost && e.current != rev) {
+			t.Errorf("%s: end %+v; want held at revision %d (one more with a late sender)", tn.l.Key, e, rev)
+		}
+		want := rev
+		if tn.lost {
+			want = rev + 1
+			if e := lostEnds[i]; e.err != nil || e.held {
+				t.Errorf("%s: the late sender's end %+v; want not held", tn.l.Key, e)
+			}
+		}
+		l, err := s.Live(ctx, tn.l.Key)
+		if err != nil || l.Revision != want || l.Sent != rev {
+			t.Errorf("%s after the ends: %+v %v; want revision %d, sent %d", tn.l.Key, l, err, want, rev)
+		}
+		if _, ok, err := s.BeginLiveSend(ctx, tn.l.Key, "next"); err != nil || !ok {
+			t.Errorf("%s: the turn is not free after its end: %v %v", tn.l.Key, ok, err)
+		}
 	}
 }

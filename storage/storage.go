@@ -76,6 +76,9 @@ type Storage struct {
 	// batcher groups the clicks written through this Storage and its
 	// copies (see RecordClick).
 	batcher *clickBatcher
+	// ends groups the turn ends of live messages likewise (see
+	// EndLiveSend).
+	ends *liveEnds
 	// liveLease is the live messages' lease in nanoseconds, 0 for
 	// LiveLease; shared by the copies.
 	liveLease *atomic.Int64
@@ -203,7 +206,7 @@ func smallPool(cfg pq.Config, setting, value string) (*sqlx.DB, error) {
 
 // New wraps an open pool; clicks are written on it too.
 func New(db *sqlx.DB) *Storage {
-	return &Storage{db: db, clicks: db, q: db, transactions: new(atomic.Int64), statements: new(sync.Map), batcher: newClickBatcher(),
+	return &Storage{db: db, clicks: db, q: db, transactions: new(atomic.Int64), statements: new(sync.Map), batcher: newClickBatcher(), ends: newLiveEnds(),
 		liveLease: new(atomic.Int64), lazy: db}
 }
 

@@ -54,7 +54,7 @@ func (s *Storage) transactOnce(ctx context.Context, fn func(*Storage) error) (er
 			tx.Rollback()
 		}
 	}()
-	if err := fn(&Storage{db: s.db, clicks: s.clicks, q: tx, tx: true, transactions: s.transactions, statements: s.statements, batcher: s.batcher,
+	if err := fn(&Storage{db: s.db, clicks: s.clicks, q: tx, tx: true, transactions: s.transactions, statements: s.statements, batcher: s.batcher, ends: s.ends,
 		liveLease: s.liveLease, lazy: s.lazy}); err != nil {
 		return err
 	}

@@ -413,6 +413,7 @@ func run(ctx context.Context, newApp NewApp, args []string, stdout, stderr io.Wr
 		return err
 	}
 	log := newLogger(stderr, cfg.LogFormat)
+	gcPercent := tuneGC()
 	var ln net.Listener
 	if cfg.HTTPAddr != "" {
 		if ln, err = listen(cfg.HTTPAddr); err != nil {
@@ -458,7 +459,7 @@ func run(ctx context.Context, newApp NewApp, args []string, stdout, stderr io.Wr
 		log.Info("health listener started", slog.String("http_addr", ln.Addr().String()))
 	}
 	log.Info("alignbot starting", slog.String("slack_api_url", redactedURL(cfg.APIURL)), slog.String("deadline", cfg.Deadline.String()),
-		slog.String("working_hours", cfg.WorkingHours.String()))
+		slog.String("working_hours", cfg.WorkingHours.String()), slog.Int("gc_percent", gcPercent))
 	err = b.Run(appCtx)
 	log.Info("alignbot stopped")
 	return err
