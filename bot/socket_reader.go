@@ -123,6 +123,7 @@ func (s *socketReader) connect(ctx context.Context, handle func(socketEvent)) (*
 		}
 		switch err.Error() {
 		case "invalid_auth", "account_inactive", "not_authed", "token_revoked":
+			handle(socketEvent{Type: socketmode.EventTypeInvalidAuth})
 			return nil, err
 		}
 		wait := backoff
