@@ -109,6 +109,28 @@ func poll(js string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// until evaluates js every 50 ms until it is true or ctx is done. Each
+// evaluation is short, so a click that loads another page is followed to
+// it: an evaluation the old page took away is simply made again.
+func until(ctx context.Context, js string) error {
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		switch {
+		case err == nil && ok:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		t := time.NewTimer(50 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
 // navigated reports whether err says the page went away under a script.
 func navigated(err error) bool {
 	msg := err.Error()
@@ -150,7 +172,7 @@ func (p *page) clickUntil(what, sel, done string) {
 	for attempt := 1; ; attempt++ {
 		p.click(what, sel)
 		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
-		err := chromedp.Do(ctx, poll(done))
+		err := until(ctx, done)
 		cancel()
 		if err == nil {
 			return
@@ -262,7 +284,9 @@ func TestBrowser(t *testing.T) {
 
 	p.open(fran, channelID)
 	p.waitText("#timeline", "Alignment reveal")
-	p.click("the reveal's thread", "#timeline a.replies")
+	// The reveal is redrawn as its thread fills: a click can land on the
+	// link being replaced.
+	p.clickUntil("the reveal's thread", "#timeline a.replies", `document.querySelector("#thread").innerText.trim() !== ""`)
 	p.run("the chart in the thread", poll(`(() => { const img = document.querySelector("#thread img.file-img"); return !!img && img.complete && img.naturalWidth > 0; })()`))
 	p.run("scroll to the chart", chromedp.ScrollIntoView(chromedp.CSS("#thread img.file-img")))
 	p.shot("reveal")
