@@ -235,21 +235,7 @@ func TestSubmitAloneSeesASubmitCommittedWhileItWaited(t *testing.T) {
 		_, err := alone(s, r.ID, "UMKT", "E1", t0)
 		aloneDone <- err
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting int
-		if err := s.DB().Get(&waiting, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE OF r%'`); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the submit never waited for the round")
-		}
-		runtime.Gosched()
-	}
+	waitForLock(t, s, "%FOR UPDATE OF r%", nil, "the submit never waited for the round")
 	close(release)
 	if err := <-txDone; err != nil {
 		t.Fatal(err)
@@ -285,26 +271,7 @@ func TestSubmitAloneAndAClickOfTheSameRespondentDoNotDeadlock(t *testing.T) {
 		_, err := alone(s, r.ID, "UMKT", "E1", t0)
 		aloneDone <- err
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting int
-		if err := s.DB().Get(&waiting, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%locked AS%'`); err != nil {
-			t.Fatal(err)
-		}
-		if waiting > 0 {
-			break
-		}
-		select {
-		case err := <-aloneDone:
-			t.Fatalf("the submit did not wait for the click: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the submit never waited for the click")
-		}
-		runtime.Gosched()
-	}
+	waitForLock(t, s, "%locked AS%", aloneDone, "the submit never waited for the click")
 	// What it does next: bump the questionnaire's live message.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO live_messages AS m (key) VALUES ('card:UMKT')
 		ON CONFLICT (key) DO UPDATE SET revision = m.revision + 1`); err != nil {
@@ -315,5 +282,32 @@ func TestSubmitAloneAndAClickOfTheSameRespondentDoNotDeadlock(t *testing.T) {
 	}
 	if err := <-aloneDone; err != nil {
 		t.Fatalf("the submit: %v", err)
+	}
+}
+
+// waitForLock polls, for at most 10 seconds, until a statement of the
+// test's database matching like waits for a lock; it fails the test with
+// never, or at once when done (if not nil) says the statement ended first.
+func waitForLock(t *testing.T, s *storage.Storage, like string, done <-chan error, never string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := s.DB().Get(&waiting, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1`, like); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("%s: it ended first (%v)", never, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(never)
+		}
+		runtime.Gosched()
 	}
 }
