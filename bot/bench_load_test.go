@@ -42,19 +42,8 @@ func BenchmarkLoad(b *testing.B) {
 
 func benchLoad(b *testing.B, rounds int, window time.Duration) {
 	ctx := context.Background()
-	fake, err := slackfake.New() // Slack's limits, enforced
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer fake.Close()
-	teams := benchTeams(fake, rounds)
-	bot := startBotProcess(b, fake)
-	defer bot.stop(b)
-	store, err := storage.Open(ctx, bot.dbURL)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
+	fake, teams, bot, store, done := benchWorkspace(b, rounds)
+	defer done()
 
 	// Every round starts at once; the window begins when the bot has
 	// nothing left to do for the starts.
@@ -67,7 +56,7 @@ func benchLoad(b *testing.B, rounds int, window time.Duration) {
 	wctx, wcancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer wcancel()
 	cards := make(map[string]slackfake.Message, 2*rounds)
-	err = fake.WaitFor(wctx, func() bool {
+	err := fake.WaitFor(wctx, func() bool {
 		for _, t := range teams {
 			for _, u := range []string{t.mkt, t.sales} {
 				if _, ok := cards[u]; ok {

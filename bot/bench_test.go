@@ -89,21 +89,34 @@ func benchTeams(fake *slackfake.Server, rounds int) []benchTeam {
 	return teams
 }
 
-func benchClicks(b *testing.B, rounds int) {
-	ctx := context.Background()
-	fake, err := slackfake.New() // Slack's limits, enforced
+// benchWorkspace starts the fake Slack, enforcing Slack's limits, with
+// rounds teams, and the bot in a process of its own against it; it returns
+// them with a store on the bot's database, and what stops them all.
+func benchWorkspace(b *testing.B, rounds int) (*slackfake.Server, []benchTeam, *botProcess, *storage.Storage, func()) {
+	b.Helper()
+	fake, err := slackfake.New()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer fake.Close()
 	teams := benchTeams(fake, rounds)
 	bot := startBotProcess(b, fake)
-	defer bot.stop(b)
-	store, err := storage.Open(ctx, bot.dbURL)
+	store, err := storage.Open(context.Background(), bot.dbURL)
 	if err != nil {
+		bot.stop(b)
+		fake.Close()
 		b.Fatal(err)
 	}
-	defer store.Close()
+	return fake, teams, bot, store, func() {
+		store.Close()
+		bot.stop(b)
+		fake.Close()
+	}
+}
+
+func benchClicks(b *testing.B, rounds int) {
+	ctx := context.Background()
+	fake, teams, bot, store, done := benchWorkspace(b, rounds)
+	defer done()
 	// The floor: what one answer click costs the database alone, the upsert
 	// in its transaction, at the same concurrency, before the bot is busy.
 	baseline, baseP50, baseP99 := upsertBaseline(b, store, 2*rounds, 11)
@@ -125,7 +138,7 @@ func benchClicks(b *testing.B, rounds int) {
 	}
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer wcancel()
-	err = fake.WaitFor(wctx, func() bool {
+	err := fake.WaitFor(wctx, func() bool {
 		for _, t := range teams {
 			for _, u := range []string{t.mkt, t.sales} {
 				if _, ok := questionnaire(u); !ok {
