@@ -203,11 +203,27 @@ type clickRow struct {
 	Woken           int           `db:"woken"`
 	Mine            []byte        `db:"mine"`
 	Other           []byte        `db:"other"`
-	LiveRevision    int64         `db:"live_revision"`
-	LiveSent        int64         `db:"live_sent"`
-	LiveView        []byte        `db:"live_view"`
-	LiveLeased      bool          `db:"live_leased"`
-	LiveBefore      int64         `db:"live_before"`
+	questionnaireLive
+}
+
+// questionnaireLive is what clickQuery and submitQuery return of the
+// questionnaire's live message.
+type questionnaireLive struct {
+	LiveRevision int64  `db:"live_revision"`
+	LiveSent     int64  `db:"live_sent"`
+	LiveView     []byte `db:"live_view"`
+	LiveLeased   bool   `db:"live_leased"`
+	LiveBefore   int64  `db:"live_before"`
+}
+
+// apply sets q's live message, key with the sender's token, when the
+// statement changed it.
+func (l questionnaireLive) apply(q *Questionnaire, key, token string) {
+	if l.LiveRevision > 0 {
+		q.Live = LiveSend{Key: key, Token: token, Revision: l.LiveRevision, Sent: l.LiveSent, View: l.LiveView}
+		q.LiveLeased = l.LiveLeased
+		q.LiveCurrent = l.LiveRevision == l.LiveBefore+1
+	}
 }
 
 // RecordClick records a respondent's click on their questionnaire: their
@@ -363,11 +379,7 @@ func clickResultOf(req clickRequest, row clickRow) clickResult {
 		return clickResult{err: fmt.Errorf("record click: %w", err)}
 	}
 	q.Respondent.Answered = len(q.Answers)
-	if row.LiveRevision > 0 {
-		q.Live = LiveSend{Key: req.options.Live, Token: req.options.LiveToken, Revision: row.LiveRevision, Sent: row.LiveSent, View: row.LiveView}
-		q.LiveLeased = row.LiveLeased
-		q.LiveCurrent = row.LiveRevision == row.LiveBefore+1
-	}
+	row.apply(&q, req.options.Live, req.options.LiveToken)
 	if reason, refused := clickRefusals[row.Refused]; refused {
 		return clickResult{q: q, err: &RoundError{Round: row.Round, Err: reason}}
 	}

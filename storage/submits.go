@@ -193,11 +193,7 @@ type submitRow struct {
 	Done              int            `db:"done"`
 	Answers           []byte         `db:"answers"`
 	Predictions       []byte         `db:"predictions"`
-	LiveRevision      int64          `db:"live_revision"`
-	LiveSent          int64          `db:"live_sent"`
-	LiveView          []byte         `db:"live_view"`
-	LiveLeased        bool           `db:"live_leased"`
-	LiveBefore        int64          `db:"live_before"`
+	questionnaireLive
 }
 
 // submitRefusals are submitQuery's refusals.
@@ -275,11 +271,7 @@ func (s *Storage) SubmitAlone(ctx context.Context, req SubmitRequest) (SubmitRes
 	if err := json.Unmarshal(row.Predictions, &q.Predictions); err != nil {
 		return fail(err)
 	}
-	if row.LiveRevision > 0 {
-		q.Live = LiveSend{Key: req.Live, Token: req.LiveToken, Revision: row.LiveRevision, Sent: row.LiveSent, View: row.LiveView}
-		q.LiveLeased = row.LiveLeased
-		q.LiveCurrent = row.LiveRevision == row.LiveBefore+1
-	}
+	row.apply(&q, req.Live, req.LiveToken)
 	switch row.Refused {
 	case "":
 		if row.Done != 1 {
