@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -125,9 +126,16 @@ func TestColdStartsInALargeWorkspace(t *testing.T) {
 	if n := h.slack.RateLimitedCount(); n != 0 {
 		t.Errorf("%d calls answered 429", n)
 	}
-	for method, want := range map[string]int{"users.list": 3, "conversations.list": 2, "users.info": 0, "conversations.info": 0} {
-		if n := h.slack.Calls(method); n != want {
-			t.Errorf("%d %s calls, want %d", n, method, want)
+	// One listing: each page asked for once, though a page that took too
+	// long on a busy machine may have been asked for again.
+	for method, want := range map[string]int{"users.list": 3, "conversations.list": 2} {
+		if n := pagesAskedFor(t, h.slack, method); n != want {
+			t.Errorf("%d pages of %s asked for, want %d", n, method, want)
+		}
+	}
+	for _, method := range []string{"users.info", "conversations.info"} {
+		if n := h.slack.Calls(method); n != 0 {
+			t.Errorf("%d %s calls, want none", n, method)
 		}
 	}
 }
@@ -176,4 +184,24 @@ func TestALookupGivingUpFailsNoneSharingIt(t *testing.T) {
 	if n := fake.Calls("users.info"); n != 1 {
 		t.Errorf("%d users.info calls, want 1", n)
 	}
+}
+
+// pagesAskedFor counts the different pages (cursors) of a list method the
+// fake was asked for.
+func pagesAskedFor(t *testing.T, fake *slackfake.Server, method string) int {
+	t.Helper()
+	cursors := map[string]bool{}
+	for _, c := range fake.Sent() {
+		if c.Method != method {
+			continue
+		}
+		var req struct {
+			Cursor string `json:"cursor"`
+		}
+		if err := json.Unmarshal(c.Payload, &req); err != nil {
+			t.Fatalf("%s request %s: %v", method, c.Payload, err)
+		}
+		cursors[req.Cursor] = true
+	}
+	return len(cursors)
 }
